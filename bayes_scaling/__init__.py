@@ -1,0 +1,30 @@
+"""bayes_scaling: Bayesian scaling-law fitting for training-budget decisions.
+
+The data flow, one module per step::
+
+    runs table --load_runs--> Runs --(law spec: laws)--> PyMC model (model)
+      --NUTS (sampling)--> posterior DataTree (fit) --> predict / diagnostics / io
+
+Quick start::
+
+    import bayes_scaling as bs
+    runs = bs.load_runs("runs.csv", N="params", D="tokens", loss="val_loss")
+    fit = bs.fit(runs, law="chinchilla", seed=1)
+    fit.summary()                          # posterior of E, A, B, alpha, beta
+    fit.predict(N=70e9, D=1.4e12)          # loss_median, loss_lower, loss_upper
+"""
+
+from .diagnostics import Diagnostics, SamplerWarning
+from .fit import Fit, fit
+from .formula import FormulaError
+from .io import load_fit
+from .laws import LawError, LawSpec, law_names, list_laws, load_law
+from .priors import PriorError
+from .runs import Runs, RunsValidationError, RunsWarning, load_runs
+from .synthetic import simulate
+
+__version__ = "0.1.0"
+
+__all__ = ["Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec", "PriorError", "Runs",
+           "RunsValidationError", "RunsWarning", "SamplerWarning", "fit", "law_names", "list_laws",
+           "load_fit", "load_law", "load_runs", "simulate", "__version__"]

@@ -1,0 +1,214 @@
+"""Validated runs + law spec -> :class:`Fit` (posterior DataTree with its spec and data).
+
+``Fit`` is a thin record: every method delegates to a plain function in the
+module that owns the step (diagnostics, predict, io).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import predict as _predict
+from .diagnostics import Diagnostics, diagnose, summarize, warn_if_not_ok
+from .laws import LawSpec, load_law
+from .model import LIKELIHOODS, observed_name, ref_name
+from .runs import Runs, check_runs_for_law, load_runs
+from .sampling import SamplerSettings, run_sampler
+
+__all__ = ["Fit", "fit", "package_versions"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Fit:
+    """A fitted scaling law: posterior, runs, law spec (with priors) and settings.
+
+    Attributes
+    ----------
+    posterior : xarray.DataTree
+        ArviZ 1.x DataTree with groups ``posterior``, ``sample_stats``,
+        ``observed_data``, ``constant_data`` and ``log_likelihood``.
+    runs : Runs
+        The validated runs table the law was fitted to.
+    law : LawSpec
+        The law, with the priors actually used.
+    likelihood : str
+        ``"student_t"`` or ``"normal"`` (on log of the response).
+    settings : dict
+        Sampler settings, including the seed actually used.
+    diagnostics : Diagnostics
+        Divergences, R-hat, ESS and a verdict.
+    """
+
+    posterior: Any
+    runs: Runs
+    law: LawSpec
+    likelihood: str
+    settings: dict[str, Any]
+    diagnostics: Diagnostics
+    versions: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """The law's parameters on their natural scale, then the noise parameters."""
+        noise = ["sigma", "nu"] if self.likelihood == "student_t" else ["sigma"]
+        return list(self.law.parameters) + noise
+
+    def summary(self, prob: float = 0.9) -> pd.DataFrame:
+        """Posterior summary of every parameter (mean, sd, median, interval, ESS, R-hat)."""
+        return summarize(self.posterior, self.parameter_names, prob)
+
+    def predict_draws(self, N=None, D=None, C=None, *, kind: str = "mean", seed: int | None = None,
+                      **inputs):
+        """Posterior draws of the response at the given inputs: DataArray ``(chain, draw, point)``."""
+        table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
+        return _predict.predict_draws(self.law, self.posterior, table, kind=kind,
+                                      likelihood=self.likelihood, seed=self._seed(seed))
+
+    def predict(self, N=None, D=None, C=None, *, prob: float = 0.9, kind: str = "mean",
+                seed: int | None = None, **inputs) -> pd.DataFrame:
+        """Credible intervals of the response at new inputs, over all posterior draws.
+
+        Parameters
+        ----------
+        N, D, C : float or array-like, optional
+            Model size, training tokens, training FLOPs: any two of them for a
+            law of N and D (the third from C = k·N·D). Other law inputs (e.g.
+            ``step=``, ``loss=``) by their runs-table column name.
+        prob : float
+            Probability mass of the equal-tailed interval.
+        kind : {"mean", "predictive"}
+            ``"mean"``: uncertainty of the law only. ``"predictive"``: plus the
+            run-to-run noise (what a new training run would show).
+        seed : int, optional
+            Seed of the noise draws for ``kind="predictive"`` (default: the fit's seed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The inputs, ``<response>_median``, ``<response>_lower``,
+            ``<response>_upper`` and ``decades_beyond_data``.
+        """
+        table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
+        draws = _predict.predict_draws(self.law, self.posterior, table, kind=kind,
+                                       likelihood=self.likelihood, seed=self._seed(seed))
+        frame = _predict.predict_frame(draws, table, self.law.response, prob, self.observed_ranges())
+        frame.attrs["kind"] = kind
+        return frame
+
+    def observed_ranges(self) -> dict[str, tuple[float, float]]:
+        """(min, max) of each numeric input column in the data (N, D, C when present)."""
+        cols = set(self.law.inputs.values()) | ({"N", "D", "C"} & set(self.runs.data.columns))
+        return {c: (float(self.runs.values(c).min()), float(self.runs.values(c).max())) for c in sorted(cols)}
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit (posterior, runs, law spec, priors, versions) to NetCDF; no pickle."""
+        from .io import save_fit
+
+        return save_fit(self, path)
+
+    def _seed(self, seed: int | None) -> int:
+        return int(self.settings.get("seed") or 0) if seed is None else int(seed)
+
+    def __repr__(self) -> str:
+        d = self.diagnostics
+        return (f"<Fit {self.law.name}: {len(self.runs)} runs, {self.likelihood} likelihood, "
+                f"{d.n_draws} draws, diagnostics {d.verdict}>")
+
+    def _repr_html_(self) -> str:
+        table = self.summary().round(4).to_html(classes="bs-summary")
+        return (f"<div><b>{html.escape(self.law.title)}</b><br>{len(self.runs)} runs; "
+                f"diagnostics: <b>{html.escape(self.diagnostics.verdict)}</b> "
+                f"({html.escape(str(self.diagnostics).splitlines()[0])}){table}</div>")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("bayes-scaling", "pymc", "pytensor", "nutpie", "arviz", "arviz-base", "arviz-stats",
+                "numpy", "pandas", "xarray", "scipy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None,
+        likelihood: str = "student_t", draws: int = 1000, tune: int = 1000, chains: int = 4,
+        seed: int | None = None, progress: bool = True, sampler: str = "nutpie",
+        target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None) -> Fit:
+    """Fit a scaling law to training runs as a Bayesian model (NUTS).
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame or path
+        Validated runs (:func:`bayes_scaling.load_runs`); a DataFrame or file
+        with canonical column names is validated here.
+    law : str, path, dict or LawSpec
+        A shipped law name (see ``bayes_scaling.list_laws()``), a TOML spec
+        file, or a spec dict.
+    priors : None, str or dict
+        ``None`` for the spec's weakly informative defaults, a preset name
+        (e.g. ``"hoffmann2022"``, ``"epoch2024"``, ``"kaplan2020"``) or a dict
+        of per-parameter prior tables (``"sigma"``/``"nu"`` for the noise).
+    likelihood : {"student_t", "normal"}
+        Observation model of log(response); Student-t is robust to outliers.
+    draws, tune, chains : int
+        Posterior draws and warm-up steps per chain, and number of chains.
+    seed : int, optional
+        Random seed (drawn and recorded when not given).
+    progress : bool
+        Show the sampler's progress bar.
+    sampler : {"nutpie", "pymc"}
+        nutpie (compiled, fast; default) or PyMC's own NUTS.
+    target_accept : float
+        NUTS target acceptance; raise to ~0.95 if there are divergences.
+    adaptation : {"low_rank", "diag"}
+        nutpie's mass-matrix adaptation (low-rank is faster on these posteriors).
+
+    Returns
+    -------
+    Fit
+        Warns at once (:class:`SamplerWarning`) if the diagnostics are not ok.
+    """
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    spec = load_law(law).with_priors(priors)
+    if not isinstance(runs, Runs):
+        runs = load_runs(runs)
+    check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
+                       law=spec.name)
+    settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, cores=cores,
+                               seed=seed, adaptation=adaptation, target_accept=target_accept,
+                               progress=progress)
+    trace, used = run_sampler(spec, runs, likelihood, settings)
+    posterior = complete_tree(trace, spec, runs, likelihood)
+    noise = ["sigma", "nu"] if likelihood == "student_t" else ["sigma"]
+    sampled = [ref_name(p) if v.reference else p for p, v in spec.parameters.items()]
+    diag = diagnose(posterior, sampled + list(spec.parameters) + noise)
+    warn_if_not_ok(diag, spec.name)
+    return Fit(posterior=posterior, runs=runs, law=spec, likelihood=likelihood, settings=used.to_dict(),
+               diagnostics=diag, versions=package_versions(), timings=dict(used.timings))
+
+
+def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str):
+    """Add observed_data, constant_data and log_likelihood groups to a sampled trace."""
+    import xarray as xr
+
+    obs = np.arange(len(runs))
+    tree = trace.copy()
+    y = runs.values(law.response)
+    tree["observed_data"] = xr.DataTree(xr.Dataset(
+        {f"{observed_name(law)}_obs": ("obs", np.log(y)), law.response: ("obs", y)}, coords={"obs": obs}))
+    tree["constant_data"] = xr.DataTree(xr.Dataset(
+        {col: ("obs", runs.values(col)) for col in law.inputs.values()}, coords={"obs": obs}))
+    tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood))
+    return tree

@@ -1,0 +1,156 @@
+"""Posterior draws -> predictions: the law evaluated over all draws at once (numpy).
+
+No re-sampling and no PyMC: the formula is compiled to numpy from the same
+parse the model used, and evaluated on arrays shaped ``(chain, draw, point)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .formula import NUMPY_OPS, Quantity
+from .laws import LawSpec
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["log_mean_draws", "resolve_inputs", "predict_draws", "predict_frame", "log_likelihood",
+           "KINDS"]
+
+KINDS = ("mean", "predictive")
+
+
+def _params(law: LawSpec, posterior: "xr.Dataset") -> dict[str, Quantity]:
+    env = {}
+    for name, p in law.parameters.items():
+        values = posterior[name].values[..., None]  # (chain, draw, 1)
+        env[name] = Quantity.of_value(values, NUMPY_OPS, positive=p.constraint == "positive")
+    return env
+
+
+def log_mean_draws(law: LawSpec, posterior: "xr.Dataset", inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """log of the law's value for every draw and point: shape ``(chain, draw, n_points)``.
+
+    ``inputs`` maps runs-table column names (e.g. ``"N"``, ``"step"``) to 1-D
+    arrays of positive values.
+    """
+    env = _params(law, posterior)
+    for sym, col in law.inputs.items():
+        env[sym] = Quantity.of_log(np.log(np.asarray(inputs[col], dtype=float))[None, None, :], NUMPY_OPS)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = law.formula.log_value(env, NUMPY_OPS)
+    return np.broadcast_to(out, (*posterior["sigma"].shape, len(next(iter(inputs.values())))))
+
+
+def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, object]) -> pd.DataFrame:
+    """The input table for a prediction: broadcast the given columns, derive N/D/C from C = k·N·D.
+
+    Raises
+    ------
+    ValueError
+        An unknown or missing input (naming it), or a value that is not finite and positive.
+    """
+    given = {k: v for k, v in given.items() if v is not None}
+    needed = set(law.inputs.values())
+    allowed = needed | {"N", "D", "C"}
+    unknown = set(given) - allowed
+    if unknown:
+        raise ValueError(f"law {law.name!r} takes no input {sorted(unknown)} (its inputs: "
+                         f"{sorted(needed)}; N, D and C are related by C = {flops_per_token:g}·N·D)")
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in given.items()}
+    try:
+        table = pd.DataFrame(dict(zip(arrays, np.broadcast_arrays(*arrays.values())))) if arrays else None
+    except ValueError:
+        raise ValueError("inputs must be scalars or arrays of one common length: got lengths "
+                         + ", ".join(f"{k}={len(v)}" for k, v in arrays.items())) from None
+    if table is None:
+        raise ValueError(f"law {law.name!r} needs input(s) {sorted(needed)}")
+    for col in table.columns:
+        bad = ~(np.isfinite(table[col].to_numpy()) & (table[col].to_numpy() > 0))
+        if bad.any():
+            raise ValueError(f"input {col!r} must be finite and > 0; bad at position(s) "
+                             f"{np.flatnonzero(bad)[:5].tolist()}")
+    k = flops_per_token
+    if "D" not in table and {"N", "C"} <= set(table):
+        table["D"] = table["C"] / (k * table["N"])
+    if "N" not in table and {"D", "C"} <= set(table):
+        table["N"] = table["C"] / (k * table["D"])
+    if "C" not in table and {"N", "D"} <= set(table):
+        table["C"] = k * table["N"] * table["D"]
+    missing = needed - set(table)
+    if missing:
+        raise ValueError(f"law {law.name!r} needs input(s) {sorted(missing)}; give them "
+                         f"(N, D or C: any two of the three)")
+    return table
+
+
+def predict_draws(law: LawSpec, posterior: "xr.DataTree", inputs: pd.DataFrame, *, kind: str = "mean",
+                  likelihood: str = "student_t", seed: int = 0) -> "xr.DataArray":
+    """Draws of the response at each input row: DataArray ``(chain, draw, point)``."""
+    import xarray as xr
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    post = posterior["posterior"].to_dataset()
+    log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()})
+    if kind == "predictive":
+        rng = np.random.default_rng(seed)
+        sigma = post["sigma"].values[..., None]
+        if likelihood == "student_t":
+            noise = rng.standard_t(np.broadcast_to(post["nu"].values[..., None], log_mu.shape))
+        else:
+            noise = rng.standard_normal(log_mu.shape)
+        log_mu = log_mu + sigma * noise
+    return xr.DataArray(np.exp(log_mu), dims=("chain", "draw", "point"),
+                        coords={"chain": post["chain"].values, "draw": post["draw"].values},
+                        name=law.response)
+
+
+def predict_frame(draws: "xr.DataArray", inputs: pd.DataFrame, response: str, prob: float,
+                  observed_ranges: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+    """Median and equal-tailed ``prob`` interval of the draws, beside the inputs.
+
+    ``decades_beyond_data`` is how far (log10) the point lies outside the
+    observed range of its furthest input (0 inside the data).
+    """
+    import arviz as az
+
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be in (0, 1), got {prob}")
+    eti = az.eti(draws, prob=prob, dim=["chain", "draw"])
+    median = az.median(draws, dim=["chain", "draw"], round_to="none")
+    out = inputs.reset_index(drop=True).copy()
+    out[f"{response}_median"] = np.asarray(median.values, dtype=float)
+    out[f"{response}_lower"] = eti.sel(ci_bound="lower").values
+    out[f"{response}_upper"] = eti.sel(ci_bound="upper").values
+    beyond = np.zeros(len(out))
+    for col, (lo, hi) in observed_ranges.items():
+        if col in out:
+            x = out[col].to_numpy()
+            d = np.maximum(np.log10(x / hi), np.log10(lo / x)).clip(min=0)
+            beyond = np.maximum(beyond, d)
+    out["decades_beyond_data"] = beyond
+    out.attrs["prob"] = prob
+    return out
+
+
+def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str) -> "xr.Dataset":
+    """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO)."""
+    import xarray as xr
+    from scipy import stats
+
+    post = posterior["posterior"].to_dataset()
+    mu = log_mean_draws(law, post, {c: runs.values(c) for c in law.inputs.values()})
+    y = np.log(runs.values(law.response))[None, None, :]
+    sigma = post["sigma"].values[..., None]
+    if likelihood == "student_t":
+        ll = stats.t.logpdf(y, df=post["nu"].values[..., None], loc=mu, scale=sigma)
+    else:
+        ll = stats.norm.logpdf(y, loc=mu, scale=sigma)
+    name = f"log_{law.response}_obs"
+    return xr.Dataset({name: (("chain", "draw", "obs"), ll)},
+                      coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                              "obs": np.arange(len(runs))})

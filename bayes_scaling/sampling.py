@@ -1,0 +1,138 @@
+"""PyMC model -> posterior DataTree (nutpie by default, PyMC's NUTS as an option).
+
+Compiling the model is the expensive step (numba), so compiled nutpie models
+are cached in-process, keyed by the law spec with its priors, the likelihood
+and the number of runs; a cache hit only swaps the data in
+(``CompiledModel.with_data``) and samples again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .laws import LawSpec
+from .model import build_model, model_data
+
+__all__ = ["SamplerSettings", "run_sampler", "SAMPLERS", "clear_cache"]
+
+SAMPLERS = ("nutpie", "pymc")
+_CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
+_CACHE_SIZE = 8
+
+
+@dataclass
+class SamplerSettings:
+    """What was asked of the sampler, recorded with every fit."""
+
+    sampler: str = "nutpie"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int | None = None
+    seed: int | None = None
+    adaptation: str = "low_rank"
+    target_accept: float = 0.9
+    progress: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        for name in ("draws", "tune", "chains"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0 < self.target_accept < 1:
+            raise ValueError(f"target_accept must be in (0, 1), got {self.target_accept}")
+        if self.adaptation not in ("diag", "low_rank"):
+            raise ValueError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
+
+    def resolved(self) -> "SamplerSettings":
+        """A copy with the seed and cores filled in (the seed is recorded for reproducibility)."""
+        seed = self.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**31))
+        cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
+        return SamplerSettings(self.sampler, int(self.draws), int(self.tune), int(self.chains), cores,
+                               int(seed), self.adaptation, float(self.target_accept), self.progress, {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("sampler", "draws", "tune", "chains", "cores", "seed",
+                                               "adaptation", "target_accept")}
+
+
+def clear_cache() -> None:
+    """Forget every compiled model (the next fit compiles again)."""
+    _CACHE.clear()
+
+
+def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings):
+    """Sample the posterior of ``law`` on ``runs``; returns ``(DataTree, settings)``.
+
+    The DataTree holds the ``posterior`` and ``sample_stats`` groups; timings
+    (build, compile, sample, in seconds) are recorded in ``settings.timings``.
+    """
+    settings.validate()
+    s = settings.resolved()
+    if s.sampler == "pymc":
+        return _sample_pymc(law, runs, likelihood, s), s
+    return _sample_nutpie(law, runs, likelihood, s), s
+
+
+def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings):
+    import nutpie
+
+    key = (law.to_json(), likelihood, len(runs))
+    t0 = time.perf_counter()
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        model = build_model(law, runs, likelihood)
+        t1 = time.perf_counter()
+        compiled = nutpie.compile_pymc_model(model)
+        s.timings["build"], s.timings["compile"] = t1 - t0, time.perf_counter() - t1
+        _CACHE[key] = compiled
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+        compiled = compiled.with_data(**model_data(law, runs))
+        s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
+    t2 = time.perf_counter()
+    kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
+    trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
+                          seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
+    s.timings["sample"] = time.perf_counter() - t2
+    return _keep(trace, ("posterior", "sample_stats"))
+
+
+def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings):
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    model = build_model(law, runs, likelihood)
+    s.timings["build"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    trace = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores, random_seed=s.seed,
+                      nuts_sampler="pymc", progressbar=s.progress, target_accept=s.target_accept,
+                      compute_convergence_checks=False, model=model)
+    s.timings["compile"], s.timings["sample"] = 0.0, time.perf_counter() - t1
+    return _keep(trace, ("posterior", "sample_stats"))
+
+
+def _keep(trace, groups: tuple[str, ...]):
+    import xarray as xr
+
+    out = xr.DataTree()
+    for g in groups:
+        ds = trace[g].to_dataset()
+        for name, var in ds.data_vars.items():  # object arrays (messages) cannot go to netCDF
+            if var.dtype == object:
+                ds[name] = var.astype(str)
+        out[g] = xr.DataTree(ds)
+    return out

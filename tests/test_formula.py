@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from bayes_scaling.formula import NUMPY_OPS, FormulaError, Quantity, parse, pytensor_ops
+
+NAMES = {"E", "A", "B", "alpha", "beta", "N", "D"}
+
+
+@pytest.mark.parametrize("text, token", [
+    ("__import__('os')", "__import__"),
+    ("os.system('ls')", "os.system"),
+    ("N.real", "N.real"),
+    ("N[0]", "N[0]"),
+    ("(lambda x: x)(N)", "lambda"),
+    ("open('f')", "open"),
+    ("foo(N)", "foo"),
+    ("eval('1')", "eval"),
+    ("E if N else A", "E if N else A"),
+    ("N < D", "N < D"),
+    ("'text'", "'text'"),
+    ("[N for N in D]", "[N for N in D]"),
+    ("log(N, base=2)", "log(N, base=2)"),
+    ("exp(N, D)", "exp(N, D)"),
+    ("N and D", "N and D"),
+    ("X + N", "X"),
+    ("N @ D", "N @ D"),
+])
+def test_rejects_anything_outside_the_whitelist(text, token):
+    with pytest.raises(FormulaError) as err:
+        parse(text, NAMES)
+    assert token in str(err.value)
+
+
+def test_syntax_error_is_a_formula_error():
+    with pytest.raises(FormulaError, match="not a valid expression"):
+        parse("E + (A", NAMES)
+
+
+def test_caret_means_power_and_names_are_collected():
+    f = parse("E + A / N^alpha", NAMES)
+    assert f.names == {"E", "A", "N", "alpha"}
+
+
+def _env(values, ops):
+    return {k: Quantity.of_value(v, ops, positive=True) for k, v in values.items()}
+
+
+VALUES = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28,
+          "N": np.array([1e6, 7e10, 1e13]), "D": np.array([1e8, 1.4e12, 1e15])}
+
+
+def test_log_space_evaluation_matches_direct_formula():
+    f = parse("E + A / N**alpha + B / D**beta", NAMES)
+    got = f.log_value(_env(VALUES, NUMPY_OPS), NUMPY_OPS)
+    v = VALUES
+    want = np.log(v["E"] + v["A"] / v["N"] ** v["alpha"] + v["B"] / v["D"] ** v["beta"])
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("text", [
+    "E + A / N**alpha + B / D**beta",
+    "((A / N)**(alpha / beta) + B / D)**beta",
+    "E * exp(-alpha * log(N)) + sqrt(D) / B",
+    "exp(logaddexp(log(A) - alpha * log(N), log(B) - beta * log(D)))",
+    "E - 0.001 * log(N) + 2 * A / N**alpha",
+])
+def test_pytensor_and_numpy_backends_agree(text):
+    import pytensor
+
+    f = parse(text, NAMES)
+    want = np.asarray(f.log_value(_env(VALUES, NUMPY_OPS), NUMPY_OPS))
+    ops = pytensor_ops()
+    got = pytensor.function([], f.log_value(_env(VALUES, ops), ops))()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_sum_of_positive_terms_is_stable_in_log_space():
+    # 1e-300 terms underflow if summed naively after exponentiation; logaddexp keeps them
+    f = parse("A / N**alpha + B / D**beta", NAMES)
+    env = _env({"A": 1.0, "B": 1.0, "alpha": 100.0, "beta": 100.0, "N": np.array([1e5]),
+                "D": np.array([1e5])}, NUMPY_OPS)
+    np.testing.assert_allclose(f.log_value(env, NUMPY_OPS), np.log(2) - 100 * np.log(1e5))
+
+
+def test_positivity_tracking():
+    assert parse("E + A / N**alpha", NAMES).is_positive(NAMES)
+    assert not parse("E - A / N**alpha", NAMES).is_positive(NAMES)
+    assert not parse("E + A", NAMES).is_positive({"A"})
