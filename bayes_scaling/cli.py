@@ -15,6 +15,7 @@ import contextlib
 import enum
 import json
 import math
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -58,8 +59,8 @@ file, bad option value; the problem is printed on stderr);
 app = typer.Typer(name="bayes-scaling", help=_HELP, no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False, rich_markup_mode=None)
 
-# Errors that mean "the user's input is wrong" (all subclasses of ValueError
-# except the file errors); caught while reading and validating input.
+# Errors that mean "the user's input is wrong" while reading and validating input
+# (the package's own errors subclass ValueError; OSError covers unreadable files).
 _INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError, ValueError, TypeError,
                  OSError, KeyError)
 # Errors the sampling step may raise for bad input (it re-validates the law and runs).
@@ -92,7 +93,22 @@ def _error_text(exc: BaseException) -> str:
         return f"{exc.strerror}: {exc.filename}"
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
-    text = str(exc) or type(exc).__name__
+    return _cli_hints(str(exc) or type(exc).__name__)
+
+
+_API_HINTS = (  # Python-API wording in library messages -> the CLI's options
+    (re.compile(r"load_runs\(\.\.\., (\w+)='your column'\)"), r"--col \1=YOUR_COLUMN"),
+    (re.compile(r"\b(\w+)='your column'"), r"--col \1=YOUR_COLUMN"),
+    (re.compile(r"\b(\w+)=\s*(?= and |:)"), r"--col \1=..."),
+    (re.compile(r"pass dropna=True"), "pass --dropna"),
+    (re.compile(r"\btune=(\d+)"), r"--tune \1"),
+    (re.compile(r"\braise target_accept\b"), "raise --target-accept"),
+)
+
+
+def _cli_hints(text: str) -> str:
+    for pattern, replacement in _API_HINTS:
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -271,7 +287,7 @@ def _print_fit_header(fit, path: Path | None, verb: str) -> None:
     where = f" ({path})" if path is not None else ""
     typer.echo(f"{verb} law {fit.law.name!r}{where}: {fit.law.formula.source}")
     typer.echo(f"runs: {len(fit.runs)}; likelihood: {fit.likelihood}; priors: {fit.law.prior_source}")
-    typer.echo(f"diagnostics: {_diagnostics_line(fit) if fit.diagnostics.ok else fit.diagnostics}")
+    typer.echo(f"diagnostics: {_diagnostics_line(fit) if fit.diagnostics.ok else _cli_hints(str(fit.diagnostics))}")
 
 
 def _print_summary_table(summary: pd.DataFrame, prob: float) -> None:
@@ -395,7 +411,7 @@ def fit_command(
         _print_fit_header(result, output, "fitted and saved")
         _print_summary_table(summary, prob)
     if not result.diagnostics.ok:
-        _err(f"\nThe fit's diagnostics are not ok:\n{result.diagnostics}")
+        _err(f"\nThe fit's diagnostics are not ok:\n{_cli_hints(str(result.diagnostics))}")
         if allow_warnings:
             _err(f"warning: continuing because of --allow-warnings; the fit is saved to {output}")
         else:
@@ -481,7 +497,8 @@ def demo_command(
     with _warnings_to_stderr(SamplerWarning):
         frame = demo_runs()
         runs = load_runs(frame[["N", "D", "loss"]])
-        typer.echo(f"Demo: law {DEMO_LAW!r} on {len(runs)} runs ({frame.attrs.get('source', 'demo data')})")
+        typer.echo(f"Demo: law {DEMO_LAW!r} fitted to {len(runs)} runs; data: "
+                   f"{frame.attrs.get('source', 'embedded demo dataset')}")
         result = fit_law(runs, law=DEMO_LAW, draws=draws, seed=seed, progress=not no_progress)
     if output is not None:
         with _user_errors(context=f"cannot save the fit to {output}: "):
@@ -489,11 +506,11 @@ def demo_command(
         typer.echo(f"fit saved to {output}")
     typer.echo(f"diagnostics: {_diagnostics_line(result)}")
     if not result.diagnostics.ok:
-        _err(f"warning: the demo fit's diagnostics are not ok:\n{result.diagnostics}")
+        _err(f"warning: the demo fit's diagnostics are not ok:\n{_cli_hints(str(result.diagnostics))}")
     summary = result.summary(0.9)[["median", "lower", "upper", "r_hat"]]
     truth = (frame.attrs.get("truth") or {}).get("params")
     if truth:
-        summary.insert(0, "truth", [truth.get(p, np.nan) for p in summary.index])
+        summary.insert(0, "truth", [_fmt_number(truth[p]) if p in truth else "" for p in summary.index])
     typer.echo("\nPosterior (median and 90% interval):")
     typer.echo(format_table(summary))
     points = demo_points(runs)
