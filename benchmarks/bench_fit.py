@@ -1,0 +1,108 @@
+"""Speed of the core fit (issue 2). Prints a table of times and ratios, all measured in one run.
+
+    .venv/bin/python benchmarks/bench_fit.py [--data ../shared/data] [--n-boot 1000]
+
+(a) Epoch-data Chinchilla fit in a fresh Python process: import included, compile caches warm
+    (a throw-away process runs first to warm them), converged: R-hat <= 1.01 and ESS_bulk >= 400
+    for every parameter.
+(b) the same fit a second time in the same process (compiled model reused).
+(c) 1000-resample bootstrap of the scipy Huber (delta 1e-3, log space) L-BFGS point fit,
+    warm-started from the full-data fit (the method of Hoffmann et al. 2022 and Epoch AI 2024).
+Targets: (a) <= 4 s, (b) <= 1.5 s, (c) / (a) >= 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import pandas as pd
+import bayes_scaling as bs
+t_import = time.perf_counter() - t0
+frame = pd.read_csv(sys.argv[1])
+frame = frame.drop(frame["loss"].nlargest(5).index)
+runs = bs.load_runs(frame, N="Model Size", C="Training FLOP", loss="loss")
+t1 = time.perf_counter()
+fit = bs.fit(runs, law="chinchilla", seed=1, progress=False)
+t_fit = time.perf_counter() - t1
+total = time.perf_counter() - t0
+t2 = time.perf_counter()
+fit2 = bs.fit(runs, law="chinchilla", seed=2, progress=False)
+second = time.perf_counter() - t2
+s = fit.summary()
+print(json.dumps({"import": t_import, "fit": t_fit, "total": total, "second": second,
+                  "timings": fit.timings, "timings2": fit2.timings,
+                  "max_rhat": float(s["r_hat"].max()), "min_ess_bulk": float(s["ess_bulk"].min()),
+                  "max_rhat2": float(fit2.summary()["r_hat"].max()),
+                  "min_ess_bulk2": float(fit2.summary()["ess_bulk"].min()),
+                  "divergences": fit.diagnostics.divergences,
+                  "medians": {k: float(v) for k, v in s["median"].items()}}))
+"""
+
+
+def run_child(csv: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(csv)], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bootstrap_time(csv: Path, n_boot: int) -> tuple[float, dict]:
+    import pandas as pd
+
+    from bayes_scaling.baseline import huber_bootstrap, huber_fit
+
+    frame = pd.read_csv(csv)
+    frame = frame.drop(frame["loss"].nlargest(5).index)
+    N, C, L = frame["Model Size"].to_numpy(), frame["Training FLOP"].to_numpy(), frame["loss"].to_numpy()
+    D = C / (6 * N)
+    full = huber_fit(N, D, L)  # grid search, not timed: the warm start
+    t0 = time.perf_counter()
+    huber_bootstrap(N, D, L, n_boot=n_boot, init=full, seed=0)
+    return time.perf_counter() - t0, full
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--n-boot", type=int, default=1000)
+    args = parser.parse_args()
+    csv = args.data / "chinchilla_epoch" / "svg_extracted_data.csv"
+    if not csv.is_file():
+        sys.exit(f"Epoch's Chinchilla data not found at {csv} (use --data)")
+    run_child(csv)  # warm the on-disk compile caches
+    a = run_child(csv)
+    c, full = bootstrap_time(csv, args.n_boot)
+    conv = a["max_rhat"] <= 1.01 and a["min_ess_bulk"] >= 400
+    rows = [
+        ("(a) fresh process: import + fit", a["total"], 4.0),
+        ("    of which import", a["import"], None),
+        ("    of which graph build", a["timings"].get("build", 0.0), None),
+        ("    of which compile", a["timings"].get("compile", 0.0), None),
+        ("    of which sampling", a["timings"].get("sample", 0.0), None),
+        ("(b) second fit, same process", a["second"], 1.5),
+        (f"(c) Huber bootstrap x{args.n_boot} (warm start)", c, None),
+    ]
+    print(f"{'step':46s} {'seconds':>9s} {'target':>8s}")
+    for name, t, target in rows:
+        print(f"{name:46s} {t:9.2f} {'' if target is None else f'<= {target:g}':>8s}")
+    print(f"{'ratio (c) / (a)':46s} {c / a['total']:9.2f} {'>= 3':>8s}")
+    print(f"{'ratio (a) / (b)':46s} {a['total'] / a['second']:9.2f}")
+    print(f"converged (a): R-hat max {a['max_rhat']:.4f}, ESS_bulk min {a['min_ess_bulk']:.0f}, "
+          f"{a['divergences']} divergences -> {'yes' if conv else 'NO'}; "
+          f"(b): R-hat max {a['max_rhat2']:.4f}, ESS_bulk min {a['min_ess_bulk2']:.0f}")
+    print("posterior medians:", {k: round(v, 4) for k, v in a["medians"].items()})
+    print("Huber full-data fit:", {k: round(v, 4) for k, v in full.items()})
+
+
+if __name__ == "__main__":
+    main()
