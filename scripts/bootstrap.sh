@@ -15,7 +15,9 @@ find_python() {
     [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 && is_312 "$cand" && { echo "$cand"; return 0; }
   done
   if command -v pyenv >/dev/null 2>&1; then  # pyenv shims exist but refuse unselected versions
-    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9])(\.[0-9]+)?$' | sort -V -r); do
+    # prefer 3.12.x (the tested stack), then newer
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$' | sort -V -r) \
+             $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[3-9])(\.[0-9]+)?$' | sort -V); do
       cand="$(pyenv root)/versions/$v/bin/python3"
       [ -x "$cand" ] && is_312 "$cand" && { echo "$cand"; return 0; }
     done
