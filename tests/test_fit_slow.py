@@ -145,7 +145,8 @@ def test_custom_law_from_a_dict_fits_and_predicts():
 def test_pymc_sampler_option():
     frame = bs.simulate("kaplan_n", {"alpha_N": 0.076, "Nc": 8.8e13}, {"N": log_grid(1e6, 1e10, 20)},
                         noise=0.01, seed=9)
-    fit = bs.fit(bs.load_runs(frame), law="kaplan_n", sampler="pymc", draws=300, tune=300, chains=2,
+    # cores=1: no fork() of a process that nutpie/numba threads already run in (deadlock risk)
+    fit = bs.fit(bs.load_runs(frame), law="kaplan_n", sampler="pymc", draws=300, tune=300, chains=2, cores=1,
                  seed=9, progress=False)
     assert fit.settings["sampler"] == "pymc"
     assert fit.posterior["posterior"].sizes["draw"] == 300
