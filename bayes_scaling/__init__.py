@@ -4,6 +4,8 @@ The data flow, one module per step::
 
     runs table --load_runs--> Runs --(law spec: laws)--> PyMC model (model)
       --NUTS (sampling)--> posterior DataTree (fit) --> predict / diagnostics / io
+      --> decisions (allocate, prob_below, compute_for_target, compare_plans; optimum)
+      --> kaplan (compute-efficient frontier, overfitting rule)
 
 Quick start::
 
@@ -12,8 +14,11 @@ Quick start::
     fit = bs.fit(runs, law="chinchilla", seed=1)
     fit.summary()                          # posterior of E, A, B, alpha, beta
     fit.predict(N=70e9, D=1.4e12)          # loss_median, loss_lower, loss_upper
+    fit.allocate(C=[1e23, 1e24])           # N_opt, D_opt, loss_opt with intervals
 """
 
+from . import decisions, kaplan, synthetic
+from .decisions import DecisionWarning
 from .diagnostics import Diagnostics, SamplerWarning
 from .fit import Fit, fit
 from .formula import FormulaError
@@ -25,6 +30,7 @@ from .synthetic import simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec", "PriorError", "Runs",
+__all__ = ["DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec", "PriorError", "Runs",
            "RunsValidationError", "RunsWarning", "SamplerWarning", "fit", "law_names", "list_laws",
-           "load_fit", "load_law", "load_runs", "simulate", "__version__"]
+           "load_fit", "load_law", "load_runs", "simulate", "decisions", "kaplan", "synthetic",
+           "__version__"]

@@ -102,6 +102,47 @@ class Fit:
         frame.attrs["kind"] = kind
         return frame
 
+    # ---------------------------------------------------------------- decisions (see decisions.py)
+    def allocate(self, C, *, prob: float = 0.9, flops_per_token: float | None = None, method: str = "auto",
+                 **fixed) -> pd.DataFrame:
+        """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals.
+
+        See :func:`bayes_scaling.decisions.allocate`.
+        """
+        from .decisions import allocate
+
+        return allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **fixed)
+
+    def allocate_draws(self, C, *, flops_per_token: float | None = None, method: str = "auto", **fixed):
+        """Posterior draws of the allocation (Dataset ``chain, draw, budget``); see :mod:`decisions`."""
+        from .decisions import allocate_draws
+
+        return allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **fixed)
+
+    def prob_below(self, target, N=None, D=None, C=None, **inputs) -> pd.DataFrame:
+        """P(trained model's loss < target), run-to-run noise included; see :mod:`decisions`."""
+        from .decisions import prob_below
+
+        return prob_below(self, target, N=N, D=D, C=C, **inputs)
+
+    def compute_for_target(self, target, prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """Compute (and plan) so that loss <= target with probability ``prob``; see :mod:`decisions`."""
+        from .decisions import compute_for_target
+
+        return compute_for_target(self, target, prob, **kwargs)
+
+    def compare_plans(self, plans, *, prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """Loss, P(best) and regret vs the compute-optimal plan, per plan; see :mod:`decisions`."""
+        from .decisions import compare_plans
+
+        return compare_plans(self, plans, prob=prob, **kwargs)
+
+    def data_for_overfitting(self, N, max_penalty: float = 0.02, *, prob: float = 0.9) -> pd.DataFrame:
+        """Tokens D keeping L(N,D)/L(N,inf) - 1 <= max_penalty (Kaplan); see :mod:`kaplan`."""
+        from .kaplan import data_for_overfitting
+
+        return data_for_overfitting(self, N, max_penalty, prob=prob)
+
     def observed_ranges(self) -> dict[str, tuple[float, float]]:
         """(min, max) of each numeric input column in the data (N, D, C when present)."""
         cols = set(self.law.inputs.values()) | ({"N", "D", "C"} & set(self.runs.data.columns))

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = ["log_mean_draws", "resolve_inputs", "predict_draws", "predict_frame", "log_likelihood",
-           "KINDS"]
+           "KINDS",
+           "decades_beyond", "decades_beyond_ranges"]
 
 KINDS = ("mean", "predictive")
 
@@ -126,15 +127,24 @@ def predict_frame(draws: "xr.DataArray", inputs: pd.DataFrame, response: str, pr
     out[f"{response}_median"] = np.asarray(median.values, dtype=float)
     out[f"{response}_lower"] = eti.sel(ci_bound="lower").values
     out[f"{response}_upper"] = eti.sel(ci_bound="upper").values
-    beyond = np.zeros(len(out))
-    for col, (lo, hi) in observed_ranges.items():
-        if col in out:
-            x = out[col].to_numpy()
-            d = np.maximum(np.log10(x / hi), np.log10(lo / x)).clip(min=0)
-            beyond = np.maximum(beyond, d)
-    out["decades_beyond_data"] = beyond
+    out["decades_beyond_data"] = decades_beyond_ranges(out, observed_ranges)
     out.attrs["prob"] = prob
     return out
+
+
+def decades_beyond(x, lo: float, hi: float) -> np.ndarray:
+    """log10 distance of each value outside ``[lo, hi]`` (0 inside)."""
+    x = np.asarray(x, dtype=float)
+    return np.maximum(np.log10(x / hi), np.log10(lo / x)).clip(min=0)
+
+
+def decades_beyond_ranges(table: pd.DataFrame, observed_ranges: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """The largest :func:`decades_beyond` over the table's columns that have an observed range."""
+    beyond = np.zeros(len(table))
+    for col, (lo, hi) in observed_ranges.items():
+        if col in table:
+            beyond = np.maximum(beyond, decades_beyond(table[col].to_numpy(), lo, hi))
+    return beyond
 
 
 def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str) -> "xr.Dataset":

@@ -55,8 +55,9 @@ def mock_posterior(law, runs, truth: dict, *, chains=4, draws=250, rel_sd=0.01, 
     return complete_tree(tree, law, runs, likelihood)
 
 
-def mock_fit(law_name="chinchilla", truth=None, *, n_runs=40, seed=0, likelihood="student_t", **kwargs):
-    """A Fit around a mock posterior, on synthetic data from ``truth``."""
+def mock_fit(law_name="chinchilla", truth=None, *, n_runs=40, seed=0, likelihood="student_t", design=None,
+             **kwargs):
+    """A Fit around a mock posterior, on synthetic data from ``truth`` (on ``design``)."""
     import bayes_scaling as bs
     from bayes_scaling.diagnostics import diagnose
     from bayes_scaling.fit import Fit, package_versions
@@ -64,7 +65,8 @@ def mock_fit(law_name="chinchilla", truth=None, *, n_runs=40, seed=0, likelihood
 
     truth = truth or CHINCHILLA_TRUTH
     law = bs.load_law(law_name)
-    frame = bs.simulate(law, truth, chinchilla_design(n_runs, seed=seed), noise=0.01, seed=seed)
+    design = chinchilla_design(n_runs, seed=seed) if design is None else design
+    frame = bs.simulate(law, truth, design, noise=0.01, seed=seed)
     runs = bs.load_runs(frame)
     tree = mock_posterior(law, runs, truth, seed=seed, likelihood=likelihood, **kwargs)
     names = list(law.parameters) + (["sigma", "nu"] if likelihood == "student_t" else ["sigma"])
