@@ -18,9 +18,10 @@ Quick start::
 """
 
 from . import decisions, kaplan, synthetic
+from .compare import ComparisonWarning, compare
 from .decisions import DecisionWarning
 from .diagnostics import Diagnostics, SamplerWarning
-from .fit import Fit, fit
+from .fit import Fit, fit, fit_separately
 from .formula import FormulaError
 from .io import load_fit
 from .laws import LawError, LawSpec, law_names, list_laws, load_law
@@ -30,7 +31,8 @@ from .synthetic import simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec", "PriorError", "Runs",
-           "RunsValidationError", "RunsWarning", "SamplerWarning", "fit", "law_names", "list_laws",
+__all__ = ["ComparisonWarning", "DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec",
+           "PriorError", "Runs",
+           "RunsValidationError", "RunsWarning", "SamplerWarning", "compare", "fit", "fit_separately", "law_names", "list_laws",
            "load_fit", "load_law", "load_runs", "simulate", "decisions", "kaplan", "synthetic",
            "__version__"]

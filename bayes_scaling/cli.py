@@ -1,4 +1,4 @@
-"""Command-line interface: ``bayes-scaling laws | fit | summary | predict | demo``.
+"""Command-line interface: ``bayes-scaling laws | fit | summary | predict | allocate | compare | report | demo``.
 
 Every command is a thin wrapper around the Python API (:func:`bayes_scaling.fit`,
 :meth:`Fit.summary`, :meth:`Fit.predict`, :func:`bayes_scaling.load_fit`).
@@ -12,39 +12,59 @@ Exit codes: 0 success, 2 (:data:`EXIT_INVALID_INPUT`) invalid input or usage,
 from __future__ import annotations
 
 import contextlib
-import enum
-import json
-import math
-import re
 import sys
-import warnings
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Optional
 
-import numpy as np
 import pandas as pd
 import typer
 
 from .diagnostics import SamplerWarning
 from .fit import fit as fit_law
-from .formula import FormulaError
-from .io import load_fit
-from .laws import LawError, law_names, list_laws, load_law
-from .priors import PriorError
-from .runs import RunsValidationError, check_runs_for_law, load_runs
-from .units import DEFAULT_FLOPS_PER_TOKEN, parse_size_suffix
+from .laws import law_names, list_laws, load_law
+from .runs import check_runs_for_law, load_runs
+from .units import DEFAULT_FLOPS_PER_TOKEN
 
 __all__ = ["app", "main", "demo_runs", "EXIT_OK", "EXIT_INVALID_INPUT", "EXIT_DIAGNOSTICS"]
 
-EXIT_OK = 0
-EXIT_INVALID_INPUT = 2
-EXIT_DIAGNOSTICS = 3
-
-#: The law and truth of the embedded demo dataset (used when the shipped CSV is absent).
-DEMO_LAW = "chinchilla"
-DEMO_TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
-DEMO_TOKENS_PER_PARAM = 20.0
-DEMO_BUDGETS = (10.0, 100.0, 1000.0)  # multiples of the largest compute in the data
+from .cli_support import (  # noqa: F401 (re-exported: tests and users import them from cli)
+    DEMO_BUDGETS,
+    KindChoice,
+    LikelihoodChoice,
+    DEMO_LAW,
+    DEMO_TOKENS_PER_PARAM,
+    DEMO_TRUTH,
+    EXIT_DIAGNOSTICS,
+    EXIT_INVALID_INPUT,
+    EXIT_OK,
+    _API_HINTS,
+    _FIT_INPUT_ERRORS,
+    _INPUT_ERRORS,
+    _check_output,
+    _cli_hints,
+    _diagnostics_line,
+    _err,
+    _error_text,
+    _fail,
+    _fit_payload,
+    _fmt_count,
+    _fmt_number,
+    _jsonable,
+    _load_fit_file,
+    _parse_columns,
+    _parse_inputs,
+    _parse_number,
+    _print_fit_header,
+    _print_json,
+    _print_summary_table,
+    _user_errors,
+    _warnings_to_stderr,
+    demo_points,
+    demo_runs,
+    format_table,
+    records,
+    text_table,
+)
 
 _HELP = f"""Bayesian scaling-law fitting: posteriors, credible intervals and predictions
 for training-budget decisions.
@@ -59,277 +79,6 @@ file, bad option value; the problem is printed on stderr);
 app = typer.Typer(name="bayes-scaling", help=_HELP, no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False, rich_markup_mode=None)
 
-# Errors that mean "the user's input is wrong" while reading and validating input
-# (the package's own errors subclass ValueError; OSError covers unreadable files).
-_INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError, ValueError, TypeError,
-                 OSError, KeyError)
-# Errors the sampling step may raise for bad input (it re-validates the law and runs).
-_FIT_INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError)
-
-
-class LikelihoodChoice(str, enum.Enum):
-    student_t = "student_t"
-    normal = "normal"
-
-
-class KindChoice(str, enum.Enum):
-    mean = "mean"
-    predictive = "predictive"
-
-
-# --------------------------------------------------------------------------- helpers
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _fail(message: str, code: int = EXIT_INVALID_INPUT) -> typer.Exit:
-    _err(f"error: {message}")
-    return typer.Exit(code)
-
-
-def _error_text(exc: BaseException) -> str:
-    """One readable message for an expected error (no traceback)."""
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}"
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    return _cli_hints(str(exc) or type(exc).__name__)
-
-
-_API_HINTS = (  # Python-API wording in library messages -> the CLI's options
-    (re.compile(r"load_runs\(\.\.\., (\w+)='your column'\)"), r"--col \1=YOUR_COLUMN"),
-    (re.compile(r"\b(\w+)='your column'"), r"--col \1=YOUR_COLUMN"),
-    (re.compile(r"\b(\w+)=\s*(?= and |:)"), r"--col \1=..."),
-    (re.compile(r"pass dropna=True"), "pass --dropna"),
-    (re.compile(r"\btune=(\d+)"), r"--tune \1"),
-    (re.compile(r"\braise target_accept\b"), "raise --target-accept"),
-)
-
-
-def _cli_hints(text: str) -> str:
-    for pattern, replacement in _API_HINTS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-@contextlib.contextmanager
-def _user_errors(errors: tuple[type[BaseException], ...] = _INPUT_ERRORS,
-                 context: str = "") -> Iterator[None]:
-    """Turn expected errors into ``error: ...`` on stderr and exit code 2."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except errors as exc:
-        raise _fail(f"{context}{_error_text(exc)}") from None
-
-
-@contextlib.contextmanager
-def _warnings_to_stderr(*ignore: type[Warning]) -> Iterator[None]:
-    """Show warnings as one ``warning: ...`` line on stderr; drop the ``ignore`` categories."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        _err(f"warning: {message}")
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        for category in ignore:
-            warnings.simplefilter("ignore", category)
-        warnings.showwarning = show
-        yield
-
-
-def _fmt_number(x: Any) -> str:
-    """4 significant digits; e-notation for large and tiny numbers (``7e+10``)."""
-    if x is None:
-        return "nan"
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if math.isnan(value):
-        return "nan"
-    return f"{value:.4g}"
-
-
-def _fmt_count(x: Any) -> str:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return "nan" if math.isnan(value) else f"{value:.0f}"
-
-
-def format_table(frame: pd.DataFrame) -> str:
-    """A frame as text: numbers to 4 significant digits, ESS as whole numbers."""
-    formatters = {c: _fmt_count for c in frame.columns if str(c).startswith("ess_")}
-    for c in frame.columns:
-        if c not in formatters and pd.api.types.is_numeric_dtype(frame[c]) \
-                and not pd.api.types.is_bool_dtype(frame[c]):
-            formatters[c] = _fmt_number
-    if frame.index.name is not None:
-        frame = frame.reset_index()
-    return frame.to_string(formatters=formatters, index=False)
-
-
-def text_table(frame: pd.DataFrame) -> str:
-    """A frame of strings as a left-aligned text table (no index)."""
-    cells = [[str(c) for c in frame.columns]] + [[str(v) for v in row] for row in frame.itertuples(index=False)]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain Python types for json.dumps; NaN and infinities become null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The frame as a list of row dicts (records orient); a named index becomes a column.
-
-    Floats are kept exact (``json`` writes the shortest round-trip repr).
-    """
-    if frame.index.name is not None:
-        frame = frame.reset_index()
-    return [_jsonable(dict(zip(frame.columns, row))) for row in frame.itertuples(index=False, name=None)]
-
-
-def _print_json(payload: Any) -> None:
-    typer.echo(json.dumps(_jsonable(payload), indent=2, allow_nan=False))
-
-
-def _parse_columns(specs: list[str] | None) -> dict[str, str]:
-    """``["N=params", "loss=val_loss"]`` -> ``{"N": "params", "loss": "val_loss"}``."""
-    out: dict[str, str] = {}
-    for spec in specs or []:
-        canon, sep, user = spec.partition("=")
-        canon, user = canon.strip(), user.strip()
-        if not sep or not canon or not user:
-            raise typer.BadParameter(f"{spec!r} is not CANONICAL=COLUMN (e.g. --col N=params)",
-                                     param_hint="'--col'")
-        if canon in out and out[canon] != user:
-            raise typer.BadParameter(f"{canon!r} is mapped twice ({out[canon]!r} and {user!r})",
-                                     param_hint="'--col'")
-        out[canon] = user
-    return out
-
-
-def _parse_number(text: str, option: str) -> float:
-    """A positive number: ``7e10``, ``70B``, ``1.4T``, ``1,000``."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = parse_size_suffix(text)
-    if value is None or not math.isfinite(value):
-        raise typer.BadParameter(f"{text!r} is not a number (e.g. 7e10 or 70B)", param_hint=f"'{option}'")
-    return float(value)
-
-
-def _parse_inputs(specs: list[str] | None) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for spec in specs or []:
-        name, sep, value = spec.partition("=")
-        name = name.strip()
-        if not sep or not name or not value.strip():
-            raise typer.BadParameter(f"{spec!r} is not NAME=VALUE (e.g. --input step=1000)",
-                                     param_hint="'--input'")
-        out.setdefault(name, []).append(_parse_number(value.strip(), "--input"))
-    return out
-
-
-def _load_fit_file(path: Path):
-    with _user_errors(_INPUT_ERRORS, context=f"cannot read fit file {path}: "):
-        return load_fit(path)
-
-
-def _check_output(path: Path) -> None:
-    """Fail early (before sampling) if the fit cannot be written to ``path``."""
-    if path.is_dir():
-        raise _fail(f"output {path} is a directory; give a file name such as fit.nc")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise _fail(f"cannot write {path}: {parent} is not a directory")
-    import os
-
-    if not os.access(parent, os.W_OK):
-        raise _fail(f"cannot write {path}: no write permission in {parent}")
-
-
-def _diagnostics_line(fit) -> str:
-    return str(fit.diagnostics).splitlines()[0]
-
-
-def _fit_payload(fit, summary: pd.DataFrame, prob: float, **extra: Any) -> dict[str, Any]:
-    return {"law": fit.law.name, "formula": fit.law.formula.source, "response": fit.law.response,
-            "n_runs": len(fit.runs), "likelihood": fit.likelihood, "priors": fit.law.prior_source,
-            "settings": fit.settings, **extra, "diagnostics": fit.diagnostics.to_dict(), "prob": prob,
-            "summary": records(summary)}
-
-
-def _print_fit_header(fit, path: Path | None, verb: str) -> None:
-    where = f" ({path})" if path is not None else ""
-    typer.echo(f"{verb} law {fit.law.name!r}{where}: {fit.law.formula.source}")
-    typer.echo(f"runs: {len(fit.runs)}; likelihood: {fit.likelihood}; priors: {fit.law.prior_source}")
-    typer.echo(f"diagnostics: {_diagnostics_line(fit) if fit.diagnostics.ok else _cli_hints(str(fit.diagnostics))}")
-
-
-def _print_summary_table(summary: pd.DataFrame, prob: float) -> None:
-    typer.echo(f"\nPosterior summary ({prob:.0%} equal-tailed intervals):")
-    typer.echo(format_table(summary))
-
-
-# --------------------------------------------------------------------------- demo data
-def demo_runs() -> pd.DataFrame:
-    """The embedded demo dataset (columns N, D, loss).
-
-    The shipped ``datasets/demo_chinchilla.csv`` when present; otherwise the same
-    design simulated in memory from the Chinchilla law (Hoffmann et al. 2022,
-    Eq. 10 values) with 1% noise, seed 0 (``attrs["truth"]`` holds the truth).
-    """
-    from .resources import shipped_dir
-
-    try:
-        path = shipped_dir("datasets") / "demo_chinchilla.csv"
-    except FileNotFoundError:
-        path = None
-    if path is not None and path.is_file():
-        frame = pd.read_csv(path)
-        frame.attrs["source"] = str(path)
-        return frame
-    from .synthetic import chinchilla_design, simulate
-
-    frame = simulate(DEMO_LAW, DEMO_TRUTH, chinchilla_design(120, seed=0), noise=0.01, seed=0)
-    frame.attrs["source"] = "simulated in memory (chinchilla law, 1% noise, seed 0)"
-    return frame
-
-
-def demo_points(runs, budgets=DEMO_BUDGETS, tokens_per_param: float = DEMO_TOKENS_PER_PARAM) -> pd.DataFrame:
-    """(N, D) at multiples of the largest compute in ``runs``, with D = tokens_per_param * N."""
-    k = runs.flops_per_token
-    c_max = float(np.max(k * runs.values("N") * runs.values("D")))
-    c = c_max * np.asarray(budgets, dtype=float)
-    n = np.sqrt(c / (k * tokens_per_param))
-    return pd.DataFrame({"budget": [f"{b:g}x" for b in budgets], "N": n, "D": tokens_per_param * n})
-
-
-# --------------------------------------------------------------------------- commands
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -401,7 +150,7 @@ def fit_command(
         quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
         with _user_errors(_FIT_INPUT_ERRORS), quiet:
             result = fit_law(runs, law=spec, likelihood=likelihood.value, draws=draws, tune=tune, chains=chains,
-                             seed=seed, progress=not no_progress, target_accept=target_accept)
+                             seed=seed, progress=False if no_progress else None, target_accept=target_accept)
     with _user_errors(context=f"cannot save the fit to {output}: "):
         result.save(output)
     summary = result.summary(prob)
@@ -481,29 +230,119 @@ def predict_command(
     typer.echo(format_table(table))
 
 
+@app.command("allocate")
+def allocate_command(
+    fit_path: Annotated[Path, typer.Argument(metavar="FIT", help="A saved fit (.nc).")],
+    C: Annotated[list[str], typer.Option("--C", metavar="C", help="Training budget(s) in FLOPs, e.g. 1e24 (repeatable).")],
+    prob: Annotated[float, typer.Option(help="Probability of the equal-tailed intervals.")] = 0.9,
+    group: Annotated[Optional[str], typer.Option(help="The group (family), for fits with per-group parameters.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
+) -> None:
+    """Compute-optimal N, D, tokens per parameter and loss for each budget, with intervals.
+
+    Example: allocate fit.nc --C 1e23 --C 1e24
+    """
+    budgets = [_parse_number(v, "--C") for v in C]
+    fit = _load_fit_file(fit_path)
+    with _user_errors(), _warnings_to_stderr():
+        target = fit.for_group(group) if group is not None else fit
+        table = target.allocate(budgets, prob=prob)
+    far = int((table["decades_beyond_data"] > 1).sum())
+    if far:
+        _err(f"note: {far} budget(s) lie more than 1 decade beyond the fitted compute range")
+    if table["n_not_interior"].any():
+        _err(f"note: up to {int(table['n_not_interior'].max())} draws have no interior optimum (see n_not_interior)")
+    if not fit.diagnostics.ok:
+        _err(f"warning: this fit's diagnostics are not ok ({_diagnostics_line(fit)})")
+    if as_json:
+        _print_json(records(table))
+        return
+    cols = ["C"] + [f"{v}_{s}" for v in ("N_opt", "D_opt", "tokens_per_param", "loss_opt")
+                    for s in ("median", "lower", "upper")] + ["a_median", "n_not_interior", "decades_beyond_data"]
+    typer.echo(f"Compute-optimal allocation, law {fit.law.name!r} ({table.attrs['method']}, {prob:.0%} interval):")
+    typer.echo(format_table(table[cols]))
+
+
+@app.command("compare")
+def compare_command(
+    fit_paths: Annotated[list[Path], typer.Argument(metavar="FIT...", help="Two or more saved fits (.nc) of the same runs.")],
+    holdout: Annotated[float, typer.Option(help="Fraction of largest-compute runs held out (or a FLOP threshold if > 1).")] = 0.2,
+    refit: Annotated[bool, typer.Option(help="Refit without the largest runs for the leave-largest-out score.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
+) -> None:
+    """Compare laws fitted to the same runs: PSIS-LOO and the leave-largest-out score.
+
+    Example: compare chinchilla.nc kaplan_nd.nc
+    """
+    from .compare import compare
+
+    if len(fit_paths) < 2:
+        raise _fail("give at least two fit files to compare")
+    fits = [_load_fit_file(p) for p in fit_paths]
+    names = [p.stem for p in fit_paths]
+    with _user_errors(), _warnings_to_stderr():
+        table = compare(fits, names=names, holdout=holdout, refit=refit)
+    if as_json:
+        _print_json(records(table.reset_index()))
+        return
+    typer.echo("Law comparison (elpd: higher is better; llo: leave-largest-out):")
+    typer.echo(format_table(table.reset_index()))
+
+
+@app.command("report")
+def report_command(
+    fit_path: Annotated[Path, typer.Argument(metavar="FIT", help="A saved fit (.nc).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The report: a path ending in .html or .md.")],
+    budget: Annotated[Optional[list[str]], typer.Option("--budget", metavar="C", help="Budget(s) in FLOPs (repeatable); default 10x and 100x the data.")] = None,
+    target_loss: Annotated[Optional[float], typer.Option(help="Also answer: the compute for this loss.")] = None,
+    prob: Annotated[float, typer.Option(help="Probability of the equal-tailed intervals.")] = 0.9,
+    title: Annotated[Optional[str], typer.Option(help="Title of the report.")] = None,
+    compare_with: Annotated[Optional[list[Path]], typer.Option("--compare-with", help="Other fits of the same runs (repeatable).")] = None,
+) -> None:
+    """Write a self-contained report of a saved fit (HTML with inline plots, or Markdown).
+
+    Example: report fit.nc --budget 1e24 -o report.html
+    """
+    if output.suffix.lower() not in (".html", ".htm", ".md"):
+        raise _fail(f"{output}: the report path must end in .html or .md")
+    _check_output(output)
+    fit = _load_fit_file(fit_path)
+    others = [_load_fit_file(p) for p in compare_with or []]
+    budgets = [_parse_number(v, "--budget") for v in budget] if budget else None
+    with _user_errors(), _warnings_to_stderr():
+        fit.report(output, budgets=budgets, target_loss=target_loss, prob=prob, title=title,
+                   compare_with=others or None)
+    if not fit.diagnostics.ok:
+        _err(f"warning: this fit's diagnostics are not ok ({_diagnostics_line(fit)})")
+    typer.echo(f"report written to {output}")
+
+
 @app.command("demo")
 def demo_command(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Save the fit here (a path ending in .nc).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report (.html or .md) or save the fit (.nc) here.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the sampler.")] = 0,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the sampler's progress bar.")] = False,
 ) -> None:
-    """Fit the Chinchilla law to the embedded demo dataset and predict larger budgets."""
+    """Fit the Chinchilla law to the embedded demo dataset, predict larger budgets, write the report."""
     if output is not None:
-        if output.suffix.lower() != ".nc":
-            raise _fail(f"{output}: HTML reports come in a later version; for now -o saves the fit "
-                        "and must end in .nc")
+        if output.suffix.lower() not in (".nc", ".html", ".htm", ".md"):
+            raise _fail(f"{output}: -o takes a report (.html or .md) or a fit file (.nc)")
         _check_output(output)
     with _warnings_to_stderr(SamplerWarning):
         frame = demo_runs()
         runs = load_runs(frame[["N", "D", "loss"]])
         typer.echo(f"Demo: law {DEMO_LAW!r} fitted to {len(runs)} runs; data: "
                    f"{frame.attrs.get('source', 'embedded demo dataset')}")
-        result = fit_law(runs, law=DEMO_LAW, draws=draws, seed=seed, progress=not no_progress)
-    if output is not None:
+        result = fit_law(runs, law=DEMO_LAW, draws=draws, seed=seed, progress=False if no_progress else None)
+    if output is not None and output.suffix.lower() == ".nc":
         with _user_errors(context=f"cannot save the fit to {output}: "):
             result.save(output)
         typer.echo(f"fit saved to {output}")
+    elif output is not None:
+        with _user_errors(context=f"cannot write the report to {output}: "), _warnings_to_stderr():
+            result.report(output, title="bayes_scaling demo: Chinchilla law on the embedded synthetic runs")
+        typer.echo(f"report written to {output}")
     typer.echo(f"diagnostics: {_diagnostics_line(result)}")
     if not result.diagnostics.ok:
         _err(f"warning: the demo fit's diagnostics are not ok:\n{_cli_hints(str(result.diagnostics))}")

@@ -114,7 +114,16 @@ def summarize(posterior, var_names: list[str], prob: float = 0.9) -> pd.DataFram
     table = table.rename(columns={c: "lower" for c in table.columns if c.endswith("_lb")})
     table = table.rename(columns={c: "upper" for c in table.columns if c.endswith("_ub")})
     median = az.median(post, round_to="none")
-    table.insert(2, "median", [float(median[v].values) for v in table.index])
+    labels = {}
+    for v in var_names:  # arviz labels vector parameters "alpha[llama]" (one row per group)
+        m = median[v]
+        if m.ndim == 0:
+            labels[v] = float(m.values)
+        else:
+            for idx in np.ndindex(m.shape):
+                coords = ", ".join(str(m[d].values[i]) for d, i in zip(m.dims, idx))
+                labels[f"{v}[{coords}]"] = float(m.values[idx])
+    table.insert(2, "median", [labels[v] for v in table.index])
     table = table[["mean", "sd", "median", "lower", "upper", "ess_bulk", "ess_tail", "r_hat",
                    "mcse_mean"]].astype(float)
     table.index.name = "parameter"

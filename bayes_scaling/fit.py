@@ -6,8 +6,7 @@ module that owns the step (diagnostics, predict, io).
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,12 +15,13 @@ import pandas as pd
 
 from . import predict as _predict
 from .diagnostics import Diagnostics, diagnose, summarize, warn_if_not_ok
+from .hierarchy import Structure, drop_warmup, resolve_structure
 from .laws import LawSpec, load_law
 from .model import LIKELIHOODS, observed_name, ref_name
 from .runs import Runs, check_runs_for_law, load_runs
 from .sampling import SamplerSettings, run_sampler
 
-__all__ = ["Fit", "fit", "package_versions"]
+__all__ = ["Fit", "fit", "fit_separately", "package_versions"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -43,6 +43,8 @@ class Fit:
         Sampler settings, including the seed actually used.
     diagnostics : Diagnostics
         Divergences, R-hat, ESS and a verdict.
+    structure : Structure
+        Parameters varying by group and run effects (:mod:`bayes_scaling.hierarchy`).
     """
 
     posterior: Any
@@ -53,26 +55,52 @@ class Fit:
     diagnostics: Diagnostics
     versions: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    structure: Structure = field(default_factory=Structure)
 
     @property
     def parameter_names(self) -> list[str]:
-        """The law's parameters on their natural scale, then the noise parameters."""
-        noise = ["sigma", "nu"] if self.likelihood == "student_t" else ["sigma"]
-        return list(self.law.parameters) + noise
+        """The law's parameters on their natural scale (per group where they vary), the
+        population centres and between-group scales, the run-effect scale, then the noise."""
+        return summary_names(self.law, self.likelihood, self.structure)
+
+    @property
+    def groups(self) -> list[str]:
+        """Group labels when parameters vary by group (else empty)."""
+        return list(self.structure.groups)
+
+    def for_group(self, group: str) -> "Fit":
+        """This fit seen from one group: its parameter draws and its runs, as an ordinary fit.
+
+        Every method then works per group, e.g. ``fit.for_group("llama").allocate(1e24)``.
+        """
+        if not self.structure.varying:
+            raise ValueError("this fit has no per-group parameters (fit with pooled=[...] and a 'group' column)")
+        if str(group) not in self.structure.groups:
+            raise ValueError(f"unknown group {group!r}; groups: {list(self.structure.groups)}")
+        tree = self.posterior.copy()
+        post = tree["posterior"].to_dataset().sel(group=str(group)).drop_vars("group")
+        keep = [v for v in post.data_vars if not v.endswith("_z")]
+        tree["posterior"] = type(tree)(post[keep])
+        mask = self.runs.data["group"].astype(str).to_numpy() == str(group)
+        runs = replace(self.runs, data=self.runs.data.loc[mask])
+        return replace(self, posterior=tree, runs=runs,
+                       structure=Structure(run_effect=False, run_scale=self.structure.run_scale))
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """Posterior summary of every parameter (mean, sd, median, interval, ESS, R-hat)."""
         return summarize(self.posterior, self.parameter_names, prob)
 
     def predict_draws(self, N=None, D=None, C=None, *, kind: str = "mean", seed: int | None = None,
-                      **inputs):
+                      group: str | None = None, **inputs):
         """Posterior draws of the response at the given inputs: DataArray ``(chain, draw, point)``."""
+        if group is not None or self.structure.varying:
+            return self._group_fit(group).predict_draws(N, D, C, kind=kind, seed=seed, **inputs)
         table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
         return _predict.predict_draws(self.law, self.posterior, table, kind=kind,
                                       likelihood=self.likelihood, seed=self._seed(seed))
 
     def predict(self, N=None, D=None, C=None, *, prob: float = 0.9, kind: str = "mean",
-                seed: int | None = None, **inputs) -> pd.DataFrame:
+                seed: int | None = None, group: str | None = None, **inputs) -> pd.DataFrame:
         """Credible intervals of the response at new inputs, over all posterior draws.
 
         Parameters
@@ -88,6 +116,8 @@ class Fit:
             run-to-run noise (what a new training run would show).
         seed : int, optional
             Seed of the noise draws for ``kind="predictive"`` (default: the fit's seed).
+        group : str, optional
+            The group (family) to predict for, when parameters vary by group.
 
         Returns
         -------
@@ -95,6 +125,8 @@ class Fit:
             The inputs, ``<response>_median``, ``<response>_lower``,
             ``<response>_upper`` and ``decades_beyond_data``.
         """
+        if group is not None or self.structure.varying:
+            return self._group_fit(group).predict(N, D, C, prob=prob, kind=kind, seed=seed, **inputs)
         table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
         draws = _predict.predict_draws(self.law, self.posterior, table, kind=kind,
                                        likelihood=self.likelihood, seed=self._seed(seed))
@@ -143,16 +175,53 @@ class Fit:
 
         return data_for_overfitting(self, N, max_penalty, prob=prob)
 
+    # ---------------------------------------------------------------- families (see families.py)
+    def compare_groups(self, N=None, D=None, C=None, *, prob: float = 0.9, **inputs) -> pd.DataFrame:
+        """Per pair of groups: loss difference, P(A better), parameter gaps; see :mod:`families`."""
+        from .families import compare_groups
+
+        return compare_groups(self, N, D, C, prob=prob, **inputs)
+
+    def rank_groups(self, N=None, D=None, C=None, *, prob: float = 0.9, **inputs) -> pd.DataFrame:
+        """Per group: loss, P(best), expected rank; see :mod:`families`."""
+        from .families import rank_groups
+
+        return rank_groups(self, N, D, C, prob=prob, **inputs)
+
+    def group_offsets(self, reference: str, *, prob: float = 0.9) -> pd.DataFrame:
+        """Each group's loss offset from a reference group (e.g. eval sets); see :mod:`families`."""
+        from .families import group_offsets
+
+        return group_offsets(self, reference, prob=prob)
+
     def observed_ranges(self) -> dict[str, tuple[float, float]]:
         """(min, max) of each numeric input column in the data (N, D, C when present)."""
         cols = set(self.law.inputs.values()) | ({"N", "D", "C"} & set(self.runs.data.columns))
         return {c: (float(self.runs.values(c).min()), float(self.runs.values(c).max())) for c in sorted(cols)}
+
+    def report(self, path: str | Path, budgets=None, target_loss=None, plans=None, prob: float = 0.9,
+               title: str | None = None, compare_with=None) -> Path:
+        """Write a self-contained HTML report (or Markdown with a ``.md`` path); see :mod:`report`.
+
+        ``budgets`` in FLOPs (default: 10x and 100x the largest observed compute),
+        ``target_loss`` adds the compute needed for it, ``plans`` compares
+        training plans, ``compare_with`` other fits of the same runs.
+        """
+        from .report import write_report
+
+        return write_report(self, path, budgets=budgets, target_loss=target_loss, plans=plans, prob=prob,
+                            title=title, compare_with=compare_with)
 
     def save(self, path: str | Path) -> Path:
         """Write the fit (posterior, runs, law spec, priors, versions) to NetCDF; no pickle."""
         from .io import save_fit
 
         return save_fit(self, path)
+
+    def _group_fit(self, group) -> "Fit":
+        if group is None:
+            raise ValueError(f"this fit's parameters vary by group: pass group= one of {self.groups}")
+        return self.for_group(group)
 
     def _seed(self, seed: int | None) -> int:
         return int(self.settings.get("seed") or 0) if seed is None else int(seed)
@@ -163,10 +232,9 @@ class Fit:
                 f"{d.n_draws} draws, diagnostics {d.verdict}>")
 
     def _repr_html_(self) -> str:
-        table = self.summary().round(4).to_html(classes="bs-summary")
-        return (f"<div><b>{html.escape(self.law.title)}</b><br>{len(self.runs)} runs; "
-                f"diagnostics: <b>{html.escape(self.diagnostics.verdict)}</b> "
-                f"({html.escape(str(self.diagnostics).splitlines()[0])}){table}</div>")
+        from .notebook import fit_html
+
+        return fit_html(self)
 
 
 def package_versions() -> dict[str, str]:
@@ -184,8 +252,10 @@ def package_versions() -> dict[str, str]:
 
 def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None,
         likelihood: str = "student_t", draws: int = 1000, tune: int = 1000, chains: int = 4,
-        seed: int | None = None, progress: bool = True, sampler: str = "nutpie",
-        target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None) -> Fit:
+        seed: int | None = None, progress: bool | None = None, sampler: str = "nutpie",
+        target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None,
+        pooled: str | list[str] | None = None, run_effect: bool | None = None, drop_first: float = 0.1,
+        group_scale: float = 0.2, run_scale: float = 0.05) -> Fit:
     """Fit a scaling law to training runs as a Bayesian model (NUTS).
 
     Parameters
@@ -206,14 +276,28 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         Posterior draws and warm-up steps per chain, and number of chains.
     seed : int, optional
         Random seed (drawn and recorded when not given).
-    progress : bool
-        Show the sampler's progress bar.
+    progress : bool, optional
+        Show the sampler's progress bar; default: on in notebooks and terminals,
+        off when output goes to a file or a CI log.
     sampler : {"nutpie", "pymc"}
         nutpie (compiled, fast; default) or PyMC's own NUTS.
     target_accept : float
         NUTS target acceptance; raise to ~0.95 if there are divergences.
     adaptation : {"low_rank", "diag"}
         nutpie's mass-matrix adaptation (low-rank is faster on these posteriors).
+    pooled : list of str, "all" or None
+        Law parameters that vary by ``group`` with partial pooling (see
+        :mod:`bayes_scaling.hierarchy`); None or ``[]``: one value for all
+        groups. For fully separate fits use :func:`fit_separately`.
+    run_effect : bool, optional
+        A random offset in log loss per ``run`` (checkpoints of one run are
+        correlated). Default: on when some run has several rows.
+    drop_first : float
+        With checkpoints, the fraction of each run's first steps dropped
+        (warm-up); counted in ``fit.runs.dropped``. 0 keeps everything.
+    group_scale, run_scale : float
+        HalfNormal scales of the between-group spread (log scale for positive
+        parameters) and of the run effect (log loss).
 
     Returns
     -------
@@ -225,22 +309,58 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     spec = load_law(law).with_priors(priors)
     if not isinstance(runs, Runs):
         runs = load_runs(runs)
+    if drop_first and runs.has("run"):
+        runs = drop_warmup(runs, drop_first)  # checkpoint warm-up; counted in runs.dropped
+    structure = resolve_structure(runs, spec, pooled, run_effect, group_scale=group_scale, run_scale=run_scale)
     check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
                        law=spec.name)
+    if progress is None:
+        progress = interactive()
     settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, cores=cores,
                                seed=seed, adaptation=adaptation, target_accept=target_accept,
                                progress=progress)
-    trace, used = run_sampler(spec, runs, likelihood, settings)
-    posterior = complete_tree(trace, spec, runs, likelihood)
-    noise = ["sigma", "nu"] if likelihood == "student_t" else ["sigma"]
-    sampled = [ref_name(p) if v.reference else p for p, v in spec.parameters.items()]
-    diag = diagnose(posterior, sampled + list(spec.parameters) + noise)
+    trace, used = run_sampler(spec, runs, likelihood, settings, structure)
+    posterior = complete_tree(trace, spec, runs, likelihood, structure)
+    names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
+    diag = diagnose(posterior, names)
     warn_if_not_ok(diag, spec.name)
     return Fit(posterior=posterior, runs=runs, law=spec, likelihood=likelihood, settings=used.to_dict(),
-               diagnostics=diag, versions=package_versions(), timings=dict(used.timings))
+               diagnostics=diag, versions=package_versions(), timings=dict(used.timings), structure=structure)
 
 
-def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str):
+def interactive() -> bool:
+    """Whether output goes to a person: a Jupyter kernel or a terminal (not CI, not a file)."""
+    import os
+    import sys
+
+    if os.environ.get("CI"):
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
+    """One independent fit per ``group`` (no pooling at all): ``{group: Fit}``."""
+    if not isinstance(runs, Runs):
+        runs = load_runs(runs)
+    if not runs.has("group"):
+        raise ValueError("fit_separately needs a 'group' column in the runs table")
+    labels = runs.data["group"].astype(str)
+    return {str(g): fit(replace(runs, data=runs.data.loc[(labels == g).to_numpy()]), law, **kwargs)
+            for g in pd.unique(labels)}
+
+
+def summary_names(law: LawSpec, likelihood: str, structure: Structure) -> list[str]:
+    names = list(law.parameters)
+    for p in structure.varying:
+        names += [f"{p}_mu" if law.parameters[p].reference is None else ref_name(p) + "_mu", f"{p}_tau"]
+    if structure.run_effect:
+        names.append("run_sd")
+    return names + (["sigma", "nu"] if likelihood == "student_t" else ["sigma"])
+
+
+def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str, structure: Structure | None = None):
     """Add observed_data, constant_data and log_likelihood groups to a sampled trace."""
     import xarray as xr
 
@@ -249,7 +369,11 @@ def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str):
     y = runs.values(law.response)
     tree["observed_data"] = xr.DataTree(xr.Dataset(
         {f"{observed_name(law)}_obs": ("obs", np.log(y)), law.response: ("obs", y)}, coords={"obs": obs}))
-    tree["constant_data"] = xr.DataTree(xr.Dataset(
-        {col: ("obs", runs.values(col)) for col in law.inputs.values()}, coords={"obs": obs}))
-    tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood))
+    const = {col: ("obs", runs.values(col)) for col in law.inputs.values()}
+    if structure is not None and structure.varying:
+        const["group"] = ("obs", runs.values("group").astype(str))
+    if structure is not None and structure.run_effect:
+        const["run"] = ("obs", runs.values("run").astype(str))
+    tree["constant_data"] = xr.DataTree(xr.Dataset(const, coords={"obs": obs}))
+    tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood, structure))
     return tree

@@ -3,15 +3,17 @@
 A formula is written in natural notation, e.g. ``E + A / N**alpha + B / D**beta``.
 It is parsed once with :mod:`ast` and checked against a whitelist: numbers,
 declared parameter and input names, ``+ - * / **`` (``^`` is read as ``**``),
-unary minus and the functions ``log``, ``exp``, ``sqrt`` and ``logaddexp``.
+unary minus and the functions ``log``, ``exp``, ``sqrt``, ``logaddexp``, ``min`` and
+``max`` (elementwise, of two arguments).
 Anything else (attribute access, subscripts, lambdas, comprehensions, unknown
 functions or names, keyword arguments, strings) is a :class:`FormulaError`
 naming the offending token.
 
 Evaluation works in *log space* where it can: every node carries its value and,
 when it is provably positive, its logarithm. A sum of positive terms becomes
-``logaddexp`` of their logs, a product a sum of logs and ``x**p`` becomes
-``p * log(x)``. So ``log(E + A/N**alpha + B/D**beta)`` is computed as
+``logaddexp`` of their logs, a product a sum of logs, ``x**p`` becomes
+``p * log(x)`` and ``min``/``max`` of positives the ``min``/``max`` of their
+logs. So ``log(E + A/N**alpha + B/D**beta)`` is computed as
 ``logaddexp(log E, logaddexp(log A - alpha log N, log B - beta log D))``,
 which is stable over many decades of N and D. The same evaluator runs on
 pytensor variables (to build the PyMC model) and on numpy arrays (to evaluate
@@ -29,7 +31,7 @@ import numpy as np
 
 __all__ = ["Formula", "FormulaError", "Ops", "NUMPY_OPS", "pytensor_ops", "parse", "Quantity"]
 
-FUNCTIONS = {"log": 1, "exp": 1, "sqrt": 1, "logaddexp": 2}
+FUNCTIONS = {"log": 1, "exp": 1, "sqrt": 1, "logaddexp": 2, "min": 2, "max": 2}
 MAX_LENGTH = 2000
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
@@ -46,16 +48,20 @@ class Ops:
     exp: Callable[[Any], Any]
     sqrt: Callable[[Any], Any]
     logaddexp: Callable[[Any, Any], Any]
+    minimum: Callable[[Any, Any], Any]
+    maximum: Callable[[Any, Any], Any]
 
 
-NUMPY_OPS = Ops(log=np.log, exp=np.exp, sqrt=np.sqrt, logaddexp=np.logaddexp)
+NUMPY_OPS = Ops(log=np.log, exp=np.exp, sqrt=np.sqrt, logaddexp=np.logaddexp, minimum=np.minimum,
+                maximum=np.maximum)
 
 
 def pytensor_ops() -> Ops:
     """The pytensor backend (imported lazily: pytensor is slow to import)."""
     import pytensor.tensor as pt
 
-    return Ops(log=pt.log, exp=pt.exp, sqrt=pt.sqrt, logaddexp=pt.logaddexp)
+    return Ops(log=pt.log, exp=pt.exp, sqrt=pt.sqrt, logaddexp=pt.logaddexp, minimum=pt.minimum,
+               maximum=pt.maximum)
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ class Quantity:
 
 
 _SYMBOLIC_OPS = Ops(log=lambda x: 0.0, exp=lambda x: 0.0, sqrt=lambda x: 0.0,
-                    logaddexp=lambda x, y: 0.0)
+                    logaddexp=lambda x, y: 0.0, minimum=lambda x, y: 0.0, maximum=lambda x, y: 0.0)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -280,5 +286,13 @@ def _call(name: str, args: list[Quantity], ops: Ops) -> Quantity:
         if x.positive:
             return Quantity(log_fn=lambda: 0.5 * x.log(), positive=True, ops=ops)
         return Quantity.of_value_fn(lambda: ops.sqrt(x.value()), ops)
-    y = rest[0]  # logaddexp
+    y = rest[0]
+    if name in ("min", "max"):
+        pick = ops.minimum if name == "min" else ops.maximum
+        if x.positive and y.positive:  # log is increasing: log min(x, y) = min(log x, log y)
+            return Quantity(log_fn=lambda: pick(x.log(), y.log()), positive=True, ops=ops)
+        if name == "max" and (x.positive or y.positive):  # positive, but its log is numeric
+            return Quantity(value_fn=lambda: pick(x.value(), y.value()), positive=True, ops=ops)
+        return Quantity.of_value_fn(lambda: pick(x.value(), y.value()), ops)
+    # logaddexp
     return Quantity.of_value_fn(lambda: ops.logaddexp(x.value(), y.value()), ops)

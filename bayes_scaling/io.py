@@ -29,7 +29,7 @@ def save_fit(fit, path: str | Path) -> Path:
     import xarray as xr
 
     path = Path(path)
-    tree = fit.posterior.copy()
+    tree = _fixed_width_strings(fit.posterior.copy())
     runs = fit.runs
     data = runs.data
     index = data.index
@@ -49,6 +49,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "diagnostics": json.dumps(fit.diagnostics.to_dict()),
         "versions": json.dumps(fit.versions),
         "timings": json.dumps(fit.timings),
+        "structure": json.dumps(fit.structure.to_dict()),
         "runs_columns": json.dumps(runs.columns),
         "runs_derived": json.dumps(runs.derived),
         "runs_units": json.dumps(runs.units),
@@ -63,11 +64,23 @@ def save_fit(fit, path: str | Path) -> Path:
     return path
 
 
+def _fixed_width_strings(tree):
+    """Object-dtype labels (e.g. the ``group`` coordinate) as fixed-width unicode, which NetCDF stores."""
+    for node in tree.subtree:
+        ds = node.to_dataset()
+        fixed = {k: v.astype(str) for k, v in {**ds.coords, **ds.data_vars}.items() if v.dtype == object}
+        if fixed:
+            node.dataset = ds.assign_coords({k: v for k, v in fixed.items() if k in ds.coords}).assign(
+                {k: v for k, v in fixed.items() if k in ds.data_vars})
+    return tree
+
+
 def load_fit(path: str | Path):
     """Restore a fit written by :meth:`Fit.save`; its predictions are identical."""
     import xarray as xr
 
     from .fit import Fit
+    from .hierarchy import Structure
     from .runs import Runs
 
     path = Path(path)
@@ -100,4 +113,5 @@ def load_fit(path: str | Path):
     diag = Diagnostics(**json.loads(attrs["diagnostics"]))
     return Fit(posterior=posterior, runs=runs, law=law, likelihood=str(attrs["likelihood"]),
                settings=json.loads(attrs["settings"]), diagnostics=diag,
-               versions=json.loads(attrs["versions"]), timings=json.loads(attrs["timings"]))
+               versions=json.loads(attrs["versions"]), timings=json.loads(attrs["timings"]),
+               structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))))

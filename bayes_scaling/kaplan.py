@@ -184,3 +184,23 @@ def _penalty_root(f, log_n: np.ndarray, penalty: float, lo: float = 0.0, hi: flo
         above = gap(m) > 0
         a, b = np.where(above, m, a), np.where(above, b, m)
     return 0.5 * (a + b), ok
+
+
+def to_s_min(runs, *, alpha_B: float = 0.21, Bstar: float = 2.1e8):
+    """Runs with ``step`` replaced by Kaplan's S_min = S / (1 + B_crit(L)/B) (Eq. 5.4).
+
+    Needs the batch size ``B`` (tokens) and the observed ``loss`` of each
+    checkpoint; ``B_crit(L) = Bstar / L^(1/alpha_B)`` with Kaplan's constants
+    by default (Table 5), or those of your own ``kaplan_bcrit`` fit. The
+    change is recorded in ``runs.derived["step"]``; fit ``kaplan_ns`` on the result.
+    """
+    import dataclasses
+
+    for col in ("B", "step", "loss"):
+        if not runs.has(col):
+            raise ValueError(f"S_min needs column {col!r} (batch size B in tokens, step, loss)")
+    b_crit = Bstar / runs.values("loss") ** (1 / alpha_B)
+    data = runs.data.copy()
+    data["step"] = runs.values("step") / (1 + b_crit / runs.values("B"))
+    note = f"S_min = step / (1 + B_crit(loss)/B), B_crit = {Bstar:g} / loss^(1/{alpha_B:g})"
+    return dataclasses.replace(runs, data=data, derived={**runs.derived, "step": note})

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formula import Quantity, pytensor_ops
-from .laws import LawSpec
 from typing import TYPE_CHECKING
+
+from .formula import Quantity, pytensor_ops
+from .hierarchy import Structure, group_index, run_index
+from .laws import LawSpec
 
 if TYPE_CHECKING:
     from .runs import Runs
@@ -45,18 +47,24 @@ def observed_name(law: LawSpec) -> str:
     return f"log_{law.response}"
 
 
-def model_data(law: LawSpec, runs: Runs) -> dict[str, np.ndarray]:
+def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None) -> dict[str, np.ndarray]:
     """The values of every ``pm.Data`` container of the model, from the runs."""
     data: dict[str, np.ndarray] = {}
+    references = {p.reference.input for p in law.parameters.values() if p.reference is not None}
     for sym, col in law.inputs.items():
         log_x = np.log(runs.values(col))
         data[f"log_{sym}"] = log_x
-        data[f"log_{sym}_0"] = np.asarray(log_x.mean())  # log of the geometric mean
+        if sym in references:  # only inputs that carry a reference scale (others would be unused data)
+            data[f"log_{sym}_0"] = np.asarray(log_x.mean())  # log of the geometric mean
     data[observed_name(law)] = np.log(runs.values(law.response))
+    if structure is not None and structure.varying:
+        data["group_idx"] = group_index(structure, runs)
+    if structure is not None and structure.run_effect:
+        data["run_idx"] = run_index(structure, runs)
     return data
 
 
-def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t"):
+def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structure: Structure | None = None):
     """Build the PyMC model of ``law`` on ``runs``.
 
     Parameters
@@ -69,6 +77,9 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t"):
         Observation model for log(response). Student-t (the default) is robust
         to outlying runs, the Bayesian analogue of the Huber loss used by
         Hoffmann et al. and Epoch AI.
+    structure : Structure, optional
+        Parameters varying by group and run effects (:mod:`bayes_scaling.hierarchy`);
+        default: neither.
 
     Returns
     -------
@@ -78,19 +89,35 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t"):
 
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    structure = structure or Structure()
     ops = pytensor_ops()
-    values = model_data(law, runs)
-    with pm.Model(coords={"obs": np.arange(len(runs))}) as model:
+    values = model_data(law, runs, structure)
+    coords = {"obs": np.arange(len(runs))}
+    if structure.varying:
+        coords["group"] = list(structure.groups)
+    if structure.run_effect:
+        coords["run"] = list(structure.runs)
+    with pm.Model(coords=coords) as model:
         data = {k: pm.Data(k, v, dims="obs" if np.ndim(v) else None) for k, v in values.items()}
-        env = {sym: Quantity.of_log(data[f"log_{sym}"], ops) for sym in law.inputs}
-        plain = [p for p in law.parameters.values() if p.reference is None]
-        scaled = [p for p in law.parameters.values() if p.reference is not None]
-        for p in plain:
-            rv = p.prior.pymc(p.name)
-            env[p.name] = Quantity.of_value(rv, ops, positive=p.constraint == "positive")
-        for p in scaled:
-            env[p.name] = _scale_parameter(p, env, data, ops)
+        inputs = {sym: Quantity.of_log(data[f"log_{sym}"], ops) for sym in law.inputs}
+        pop: dict[str, Quantity] = {}  # population level: scalars
+        grp: dict[str, Quantity] = {}  # group level: vectors for varying parameters
+        for p in law.parameters.values():
+            if p.reference is None:
+                pop[p.name], grp[p.name] = _plain_parameter(p, structure, ops)
+        for p in law.parameters.values():
+            if p.reference is not None:
+                pop[p.name], grp[p.name] = _scale_parameter(p, structure, {**inputs, **pop}, {**inputs, **grp},
+                                                            data, ops)
+        env = dict(inputs)
+        gidx = data.get("group_idx")
+        for name, q in grp.items():
+            env[name] = q if not _is_vector(name, structure, law) else _take(q, gidx, ops)
         mu = law.formula.log_value(env, ops)
+        if structure.run_effect:
+            run_sd = pm.HalfNormal("run_sd", structure.run_scale)
+            effect = pm.Deterministic("run_effect", run_sd * pm.Normal("run_z", 0.0, 1.0, dims="run"), dims="run")
+            mu = mu + effect[data["run_idx"]]
         sigma = law.noise["sigma"].pymc("sigma")
         observed = data[observed_name(law)]
         if likelihood == "student_t":
@@ -102,20 +129,57 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t"):
     return model
 
 
-def _scale_parameter(p, env, data, ops) -> Quantity:
+def _is_vector(name: str, structure: Structure, law: LawSpec) -> bool:
+    """Whether a parameter has one value per group."""
+    return name in structure.varying
+
+
+def _take(q: Quantity, idx, ops) -> Quantity:
+    return Quantity.of_both(q.value()[idx], q.log()[idx], ops) if q.positive else Quantity.of_value(q.value()[idx], ops)
+
+
+def _plain_parameter(p, structure: Structure, ops) -> tuple[Quantity, Quantity]:
+    import pymc as pm
+
+    positive = p.constraint == "positive"
+    if p.name not in structure.varying:
+        q = Quantity.of_value(p.prior.pymc(p.name), ops, positive=positive)
+        return q, q
+    centre = p.prior.pymc(f"{p.name}_mu")
+    offset = pm.HalfNormal(f"{p.name}_tau", structure.group_scale) * pm.Normal(f"{p.name}_z", 0.0, 1.0,
+                                                                              dims="group")
+    pop = Quantity.of_value(centre, ops, positive=positive)
+    if positive:
+        log_value = ops.log(centre) + offset
+        value = pm.Deterministic(p.name, ops.exp(log_value), dims="group")
+        return pop, Quantity.of_both(value, log_value, ops)
+    return pop, Quantity.of_value(pm.Deterministic(p.name, centre + offset, dims="group"), ops)
+
+
+def _scale_parameter(p, structure: Structure, pop_env, grp_env, data, ops) -> tuple[Quantity, Quantity]:
+    """A reference-scale parameter: population value and group-level value (see the module docstring)."""
     import pymc as pm
 
     ref = p.reference
-    exponent = ref.exponent.evaluate(env, ops).value()
+    exp_pop = ref.exponent.evaluate(pop_env, ops).value()
     log_x0 = data[f"log_{ref.input}_0"]
+    varying = p.name in structure.varying
+    base = ref_name(p.name) + ("_mu" if varying else "")
     if p.prior.on == "reference":
-        r = p.prior.pymc(ref_name(p.name))
+        r = p.prior.pymc(base)
     else:  # on == "log": carry the prior on log(value) over exactly
-        r = p.prior.pymc(ref_name(p.name), loc=-exponent * log_x0,
-                         scale=exponent if ref.form == "critical" else 1.0)
-    if ref.form == "coefficient":
-        log_value = r + exponent * log_x0
-    else:
-        log_value = log_x0 + r / exponent
-    value = pm.Deterministic(p.name, ops.exp(log_value))
-    return Quantity.of_both(value, log_value, ops)
+        r = p.prior.pymc(base, loc=-exp_pop * log_x0, scale=exp_pop if ref.form == "critical" else 1.0)
+
+    def natural(r_value, exponent):
+        return r_value + exponent * log_x0 if ref.form == "coefficient" else log_x0 + r_value / exponent
+
+    log_pop = natural(r, exp_pop)
+    if not varying:  # shared on its natural scale (even when its exponent varies by group)
+        value = pm.Deterministic(p.name, ops.exp(log_pop))
+        q = Quantity.of_both(value, log_pop, ops)
+        return q, q
+    r_group = pm.Deterministic(ref_name(p.name), r + pm.HalfNormal(f"{p.name}_tau", structure.group_scale)
+                               * pm.Normal(f"{p.name}_z", 0.0, 1.0, dims="group"), dims="group")
+    log_group = natural(r_group, ref.exponent.evaluate(grp_env, ops).value())
+    value = pm.Deterministic(p.name, ops.exp(log_group), dims="group")
+    return Quantity.of_log(log_pop, ops), Quantity.of_both(value, log_group, ops)

@@ -24,21 +24,29 @@ __all__ = ["log_mean_draws", "resolve_inputs", "predict_draws", "predict_frame",
 KINDS = ("mean", "predictive")
 
 
-def _params(law: LawSpec, posterior: "xr.Dataset") -> dict[str, Quantity]:
+def _params(law: LawSpec, posterior: "xr.Dataset", group_idx: np.ndarray | None = None) -> dict[str, Quantity]:
     env = {}
     for name, p in law.parameters.items():
-        values = posterior[name].values[..., None]  # (chain, draw, 1)
+        var = posterior[name]
+        if "group" in var.dims:
+            if group_idx is None:
+                raise ValueError(f"parameter {name!r} varies by group: say which group (group=...)")
+            values = var.transpose("chain", "draw", "group").values[..., group_idx]  # (chain, draw, n)
+        else:
+            values = var.values[..., None]  # (chain, draw, 1)
         env[name] = Quantity.of_value(values, NUMPY_OPS, positive=p.constraint == "positive")
     return env
 
 
-def log_mean_draws(law: LawSpec, posterior: "xr.Dataset", inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+def log_mean_draws(law: LawSpec, posterior: "xr.Dataset", inputs: Mapping[str, np.ndarray],
+                   group_idx: np.ndarray | None = None) -> np.ndarray:
     """log of the law's value for every draw and point: shape ``(chain, draw, n_points)``.
 
     ``inputs`` maps runs-table column names (e.g. ``"N"``, ``"step"``) to 1-D
-    arrays of positive values.
+    arrays of positive values; ``group_idx`` gives each point's group (index
+    along the posterior's ``group`` dimension) when parameters vary by group.
     """
-    env = _params(law, posterior)
+    env = _params(law, posterior, group_idx)
     for sym, col in law.inputs.items():
         env[sym] = Quantity.of_log(np.log(np.asarray(inputs[col], dtype=float))[None, None, :], NUMPY_OPS)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -89,16 +97,23 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
 
 
 def predict_draws(law: LawSpec, posterior: "xr.DataTree", inputs: pd.DataFrame, *, kind: str = "mean",
-                  likelihood: str = "student_t", seed: int = 0) -> "xr.DataArray":
-    """Draws of the response at each input row: DataArray ``(chain, draw, point)``."""
+                  likelihood: str = "student_t", seed: int = 0,
+                  group_idx: np.ndarray | None = None) -> "xr.DataArray":
+    """Draws of the response at each input row: DataArray ``(chain, draw, point)``.
+
+    ``kind="predictive"`` adds the observation noise and, for fits with a run
+    effect, a new run's offset ``Normal(0, run_sd)``.
+    """
     import xarray as xr
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     post = posterior["posterior"].to_dataset()
-    log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()})
+    log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()}, group_idx)
     if kind == "predictive":
         rng = np.random.default_rng(seed)
+        if "run_sd" in post:
+            log_mu = log_mu + post["run_sd"].values[..., None] * rng.standard_normal(log_mu.shape)
         sigma = post["sigma"].values[..., None]
         if likelihood == "student_t":
             noise = rng.standard_t(np.broadcast_to(post["nu"].values[..., None], log_mu.shape))
@@ -147,13 +162,24 @@ def decades_beyond_ranges(table: pd.DataFrame, observed_ranges: Mapping[str, tup
     return beyond
 
 
-def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str) -> "xr.Dataset":
-    """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO)."""
+def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str,
+                   structure=None) -> "xr.Dataset":
+    """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO).
+
+    With a :class:`~bayes_scaling.hierarchy.Structure`, each row uses its
+    group's parameters and its run's offset.
+    """
     import xarray as xr
     from scipy import stats
 
+    from .hierarchy import Structure, group_index, run_index
+
+    structure = structure or Structure()
     post = posterior["posterior"].to_dataset()
-    mu = log_mean_draws(law, post, {c: runs.values(c) for c in law.inputs.values()})
+    gidx = group_index(structure, runs) if structure.varying else None
+    mu = log_mean_draws(law, post, {c: runs.values(c) for c in law.inputs.values()}, gidx)
+    if structure.run_effect:
+        mu = mu + post["run_effect"].transpose("chain", "draw", "run").values[..., run_index(structure, runs)]
     y = np.log(runs.values(law.response))[None, None, :]
     sigma = post["sigma"].values[..., None]
     if likelihood == "student_t":

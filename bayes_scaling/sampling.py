@@ -3,7 +3,11 @@
 Compiling the model is the expensive step (numba), so compiled nutpie models
 are cached in-process, keyed by the law spec with its priors, the likelihood
 and the number of runs; a cache hit only swaps the data in
-(``CompiledModel.with_data``) and samples again.
+(``CompiledModel.with_data``), recomputes the initial point and samples again.
+Across processes, :mod:`bayes_scaling.compile_cache` keeps the compiled
+functions on disk (opt out: ``BAYES_SCALING_NO_COMPILE_CACHE=1`` or
+``SamplerSettings(compile_cache=False)``; it falls back to the stock
+``nutpie.compile_pymc_model`` by itself when it cannot be used).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class SamplerSettings:
     target_accept: float = 0.9
     progress: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    #: nutpie only: use the disk compile cache (None: unless $BAYES_SCALING_NO_COMPILE_CACHE is set)
+    compile_cache: bool | None = None
 
     def validate(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -60,7 +66,8 @@ class SamplerSettings:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
         return SamplerSettings(self.sampler, int(self.draws), int(self.tune), int(self.chains), cores,
-                               int(seed), self.adaptation, float(self.target_accept), self.progress, {})
+                               int(seed), self.adaptation, float(self.target_accept), self.progress, {},
+                               self.compile_cache)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("sampler", "draws", "tune", "chains", "cores", "seed",
@@ -72,8 +79,10 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings):
+def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, structure=None):
     """Sample the posterior of ``law`` on ``runs``; returns ``(DataTree, settings)``.
+
+    ``structure`` (:class:`~bayes_scaling.hierarchy.Structure`) adds groups and run effects.
 
     The DataTree holds the ``posterior`` and ``sample_stats`` groups; timings
     (build, compile, sample, in seconds) are recorded in ``settings.timings``.
@@ -81,27 +90,37 @@ def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings):
     settings.validate()
     s = settings.resolved()
     if s.sampler == "pymc":
-        return _sample_pymc(law, runs, likelihood, s), s
-    return _sample_nutpie(law, runs, likelihood, s), s
+        return _sample_pymc(law, runs, likelihood, s, structure), s
+    return _sample_nutpie(law, runs, likelihood, s, structure), s
 
 
-def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings):
-    import nutpie
+def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None):
+    from . import compile_cache
 
-    key = (law.to_json(), likelihood, len(runs))
     t0 = time.perf_counter()
-    compiled = _CACHE.get(key)
-    if compiled is None:
-        model = build_model(law, runs, likelihood)
+    import nutpie  # the first import (arviz with it) is about 2 s of a fresh process: timed apart
+
+    s.timings["import_nutpie"] = time.perf_counter() - t0
+    # the compiled model depends on the law with its priors, the likelihood, the number of runs and
+    # the structure (which parameters vary, how many groups and runs), not on the data values
+    law_key = law.to_json() if structure is None or structure.plain else law.to_json() + structure.signature()
+    key = (law_key, likelihood, len(runs))
+    t0 = time.perf_counter()
+    entry = _CACHE.get(key)
+    if entry is None:
+        model = build_model(law, runs, likelihood, structure)
         t1 = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model)
+        entry = compile_cache.compile_model(model, key, use_cache=s.compile_cache)
+        compiled = entry.compiled
         s.timings["build"], s.timings["compile"] = t1 - t0, time.perf_counter() - t1
-        _CACHE[key] = compiled
+        # 1.0: compiled functions loaded from the disk cache (no numba/pytensor compile)
+        s.timings["compile_cache_hit"] = float(entry.path == "cached" and entry.hit)
+        _CACHE[key] = entry
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     else:
         _CACHE.move_to_end(key)
-        compiled = compiled.with_data(**model_data(law, runs))
+        compiled = entry.with_data(model_data(law, runs, structure))
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
@@ -111,11 +130,11 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings):
     return _keep(trace, ("posterior", "sample_stats"))
 
 
-def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings):
+def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None):
     import pymc as pm
 
     t0 = time.perf_counter()
-    model = build_model(law, runs, likelihood)
+    model = build_model(law, runs, likelihood, structure)
     s.timings["build"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     trace = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores, random_seed=s.seed,

@@ -75,3 +75,30 @@ def simulate(law: str | LawSpec, params: Mapping[str, float], design: pd.DataFra
     frame.attrs["truth"] = {"law": spec.name, "params": dict(params), "noise": noise, "seed": seed,
                             "df": df}
     return frame
+
+
+def checkpoint_design(n_runs: int = 12, checkpoints: int = 20, *, N=(1e6, 1e9), steps=(1e3, 2e5),
+                      seed: int = 0) -> pd.DataFrame:
+    """Checkpoints of ``n_runs`` training runs: N log-spaced, steps log-spaced, one ``run`` id per run."""
+    del seed  # the design is deterministic; kept for a uniform signature
+    n = log_grid(N[0], N[1], n_runs)
+    s = log_grid(steps[0], steps[1], checkpoints)
+    return pd.DataFrame({"run": np.repeat([f"run{i:03d}" for i in range(n_runs)], checkpoints),
+                         "N": np.repeat(n, checkpoints), "step": np.tile(s, n_runs)})
+
+
+def simulate_checkpoints(law: str | LawSpec, params: Mapping[str, float], design: pd.DataFrame, *,
+                         run_sd: float = 0.03, noise: float = 0.005, seed: int = 0) -> pd.DataFrame:
+    """Like :func:`simulate`, plus one offset ``Normal(0, run_sd)`` in log loss per ``run``.
+
+    Checkpoints of one run share its offset (seed, data order, ...), which is
+    what makes them correlated; ``attrs["truth"]["run_effects"]`` holds the offsets.
+    """
+    frame = simulate(law, params, design, noise=noise, seed=seed)
+    rng = np.random.default_rng([seed, 1])
+    runs = pd.unique(frame["run"])
+    effects = dict(zip(runs, run_sd * rng.standard_normal(len(runs))))
+    response = load_law(law).response
+    frame[response] = frame[response] * np.exp(frame["run"].map(effects).to_numpy())
+    frame.attrs["truth"] = {**frame.attrs["truth"], "run_sd": run_sd, "run_effects": effects}
+    return frame

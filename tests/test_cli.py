@@ -311,11 +311,30 @@ def test_demo_runs_has_the_demo_columns():
     assert len(frame) >= 20
 
 
-def test_demo_html_output_is_not_yet_supported(fake_sampler, tmp_path):
+def test_demo_output_suffix_is_checked(fake_sampler, tmp_path):
     calls = fake_sampler()
-    result = invoke("demo", "-o", tmp_path / "report.html")
+    result = invoke("demo", "-o", tmp_path / "report.txt")
     assert result.exit_code == 2
-    assert "HTML reports" in result.stderr and not calls
+    assert ".html or .md" in result.stderr and not calls
+
+
+def test_demo_writes_a_report(fake_sampler, tmp_path):
+    fake_sampler()
+    result = invoke("demo", "--no-progress", "-o", tmp_path / "demo.html")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "demo.html").read_text()
+    assert "compute-optimal model has" in text and "<img" in text
+
+
+def test_report_command(saved_fit, tmp_path):
+    _, path = saved_fit
+    out = tmp_path / "r.md"
+    result = invoke("report", path, "--budget", "1e24", "--target-loss", "2.0", "-o", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "At 1e+24 FLOPs the compute-optimal model has" in text and "Compute for the target loss" in text
+    assert invoke("report", path, "-o", tmp_path / "r.pdf").exit_code == cli.EXIT_INVALID_INPUT
+    assert invoke("report", tmp_path / "missing.nc", "-o", out).exit_code == cli.EXIT_INVALID_INPUT
 
 
 @pytest.mark.slow
@@ -329,3 +348,44 @@ def test_demo_runs_the_real_sampler(tmp_path):
     assert sum(line.split()[0].endswith("x") for line in lines if line.strip()) >= 3
     assert "alpha" in result.stdout and "diagnostics:" in result.stdout
     assert bs.load_fit(out).law.name == "chinchilla"
+
+
+def test_allocate_json_equals_api(saved_fit):
+    fit, path = saved_fit
+    result = invoke("allocate", path, "--C", "1e23", "--C", "1e24", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    expected = fit.allocate([1e23, 1e24])
+    assert [r["N_opt_median"] for r in rows] == pytest.approx(expected["N_opt_median"].tolist(), rel=1e-12)
+    assert "note:" in result.stderr  # the budgets lie beyond the data
+
+
+def test_allocate_table_and_errors(saved_fit, tmp_path):
+    _, path = saved_fit
+    result = invoke("allocate", path, "--C", "1e22")
+    assert result.exit_code == 0, result.output
+    assert "N_opt_median" in result.stdout and "closed_form" in result.stdout
+    bad = invoke("allocate", path, "--C", "-1")
+    assert bad.exit_code == cli.EXIT_INVALID_INPUT
+    one_input = mock_fit("kaplan_n", {"alpha_N": 0.076, "Nc": 8.8e13},
+                         design={"N": np.exp(np.linspace(np.log(1e6), np.log(1e10), 20))})
+    p2 = one_input.save(tmp_path / "n.nc")
+    res = invoke("allocate", p2, "--C", "1e22")
+    assert res.exit_code == cli.EXIT_INVALID_INPUT and "needs a law of N and D" in res.stderr
+    res = invoke("allocate", path, "--C", "1e22", "--group", "a")
+    assert res.exit_code == cli.EXIT_INVALID_INPUT and "no per-group parameters" in res.stderr
+
+
+def test_compare_without_refit(tmp_path):
+    import dataclasses
+
+    from .conftest import mock_posterior
+
+    a = mock_fit(seed=0)
+    off = dataclasses.replace(a, posterior=mock_posterior(a.law, a.runs, {**CHINCHILLA_TRUTH, "alpha": 0.30}))
+    pa, pb = a.save(tmp_path / "true.nc"), off.save(tmp_path / "off.nc")
+    result = invoke("compare", pa, pb, "--no-refit", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["law"] for r in rows][0] == "true"
+    assert invoke("compare", pa).exit_code == cli.EXIT_INVALID_INPUT

@@ -86,3 +86,48 @@ def test_positivity_tracking():
     assert parse("E + A / N**alpha", NAMES).is_positive(NAMES)
     assert not parse("E - A / N**alpha", NAMES).is_positive(NAMES)
     assert not parse("E + A", NAMES).is_positive({"A"})
+
+
+# --------------------------------------------------------------------------- min / max
+def test_min_and_max_are_whitelisted_with_two_arguments():
+    f = parse("min(N, A * D) + max(E, B)", NAMES)
+    assert f.names == {"N", "A", "D", "E", "B"}
+    with pytest.raises(FormulaError, match="min takes 2 argument"):
+        parse("min(N)", NAMES)
+    with pytest.raises(FormulaError, match="unknown function 'minimum'"):
+        parse("minimum(N, D)", NAMES)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("E + A / min(N, 1e3 * D)**alpha",
+     lambda v: v["E"] + v["A"] / np.minimum(v["N"], 1e3 * v["D"]) ** v["alpha"]),
+    ("max(N, D) / min(N, D)", lambda v: np.maximum(v["N"], v["D"]) / np.minimum(v["N"], v["D"])),
+    ("E + max(A - N / 1e4, 1.0)", lambda v: v["E"] + np.maximum(v["A"] - v["N"] / 1e4, 1.0)),
+    ("E + min(A - N / 1e11, B - 5.5)",
+     lambda v: v["E"] + np.minimum(v["A"] - v["N"] / 1e11, v["B"] - 5.5)),
+])
+def test_min_max_numpy_and_pytensor_agree_with_direct_evaluation(text, want):
+    import pytensor
+
+    f = parse(text, NAMES)
+    values = {**VALUES, "N": np.array([1e6, 7e10, 1e13]), "D": np.array([1e8, 1.4e7, 1e15])}
+    expected = np.log(want(values))
+    assert np.isfinite(expected).all()
+    got = f.log_value(_env(values, NUMPY_OPS), NUMPY_OPS)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    ops = pytensor_ops()
+    got_pt = pytensor.function([], f.log_value(_env(values, ops), ops))()
+    np.testing.assert_allclose(got_pt, expected, rtol=1e-12)
+
+
+def test_min_max_positivity():
+    # min/max of positives: positive, evaluated as min/max of the logs
+    assert parse("min(N, D)", NAMES).is_positive(NAMES)
+    assert parse("E + A / max(N, D)**alpha", NAMES).is_positive(NAMES)
+    # max is positive as soon as one argument is; min needs both
+    assert parse("max(E - A, B)", NAMES).is_positive(NAMES)
+    assert not parse("min(E - A, B)", NAMES).is_positive(NAMES)
+    assert not parse("max(E - A, -B)", NAMES).is_positive(NAMES)
+    f = parse("min(N, D)", NAMES)
+    env = _env({"N": np.array([1e-300, 1e300]), "D": np.array([1e300, 1e-300])}, NUMPY_OPS)
+    np.testing.assert_allclose(f.log_value(env, NUMPY_OPS), np.log([1e-300, 1e-300]))

@@ -1,0 +1,195 @@
+"""The posterior itself, with arviz-plots: pairs and marginals, prior against posterior, and the
+posterior predictive check.
+
+Scale parameters (those fitted at the data's reference scale, such as A, B, N_c) span decades
+under their priors, so they are shown as ``log10(A)``; the other parameters are shown as they are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ._data import replicate_log
+from ._style import DATA, POSTERIOR, detach, styled
+
+PRIOR = "#9a9a9a"
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..fit import Fit
+
+__all__ = ["plot_posterior", "plot_prior_posterior", "plot_ppc"]
+
+
+def _display_name(fit: "Fit", name: str) -> str:
+    p = fit.law.parameters.get(name)
+    return f"log10({name})" if p is not None and p.reference is not None else name
+
+
+def _selected(fit: "Fit", dataset, var_names: Sequence[str] | None, where: str):
+    """The chosen variables of a posterior/prior Dataset, scale parameters as log10."""
+    import xarray as xr
+
+    names = list(fit.law.parameters) if var_names is None else [var_names] if isinstance(var_names, str) \
+        else list(var_names)
+    missing = [n for n in names if n not in dataset.data_vars]
+    if missing:
+        available = [v for v in dataset.data_vars if not v.endswith("_z")]
+        raise ValueError(f"{where} has no variable(s) {missing}; available: {available}")
+    out = {}
+    for n in names:
+        values = dataset[n]
+        out[_display_name(fit, n)] = np.log10(values) if _display_name(fit, n) != n else values
+    data = xr.Dataset(out)
+    # arviz-plots' prior/posterior plot uses a "group" dimension of its own
+    return data.rename({"group": "grp"}) if "group" in data.dims else data
+
+
+def _n_panels(dataset) -> int:
+    """Scalar variables to draw: one per variable and coordinate of its non-sample dimensions."""
+    return sum(int(np.prod([s for d, s in v.sizes.items() if d not in ("chain", "draw")]))
+               for v in dataset.data_vars.values())
+
+
+def _figure(pc):
+    fig = pc.viz["figure"].item()
+    return detach(fig)
+
+
+@styled
+def plot_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None) -> "Figure":
+    """Pairwise joint densities and marginals of the law's parameters (``arviz_plots.plot_pair``).
+
+    Parameters
+    ----------
+    fit : Fit
+    var_names : list of str, optional
+        Posterior variables to show (default: the law's parameters; per group when they vary,
+        one row and column per group). Scale parameters are shown as log10.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import arviz_plots as ap
+    import xarray as xr
+    from arviz_base import rc_context
+
+    data = _selected(fit, fit.posterior["posterior"].to_dataset(), var_names, "the posterior")
+    n = _n_panels(data)
+    side = float(np.clip(2.1 * n, 4.5, 13.0))
+    tree = xr.DataTree.from_dict({"posterior": data})
+    with rc_context({"plot.max_subplots": max(40, n * n), "stats.ci_prob": 0.9, "stats.ci_kind": "eti"}):
+        pc = ap.plot_pair(tree, backend="matplotlib", marginal=True,
+                          visuals={"scatter": {"alpha": 0.12, "width": 0, "color": POSTERIOR},
+                                   "contour": {"color": DATA}, "dist": {"color": POSTERIOR},
+                                   "credible_interval": {"color": DATA}, "point_estimate": {"color": DATA}},
+                          figure_kwargs={"figsize": (side, side), "layout": "constrained"})
+    plots = pc.viz["plot"].values
+    for i in range(min(plots.shape)):  # densities on the diagonal: their scale says nothing
+        plots[i, i].set_yticks([])
+    fig = _figure(pc)
+    fig.suptitle(f"{fit.law.name}: posterior of the law's parameters", fontsize=11.5, fontweight="bold")
+    return fig
+
+
+@styled
+def plot_prior_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None, n_prior: int = 1000,
+                         seed: int = 0, kind: str = "ecdf") -> "Figure":
+    """Prior against posterior marginals (``arviz_plots.plot_prior_posterior``).
+
+    The prior draws come from the fitted model itself (``build_model`` with the fit's law,
+    priors, likelihood and structure, then ``pymc.sample_prior_predictive``), so it shows what
+    the data added. Compiles a small PyMC sampler: a few seconds.
+
+    Cumulative distributions by default: a posterior much narrower than its prior (the usual
+    case) flattens the prior's density to nothing on a common axis, while both CDFs stay legible.
+
+    Parameters
+    ----------
+    fit : Fit
+    var_names : list of str, optional
+        Variables (default: the law's parameters); scale parameters are shown as log10.
+    n_prior : int
+        Prior draws.
+    seed : int
+        Seed of the prior draws.
+    kind : {"ecdf", "kde", "hist"}
+        How each marginal is drawn.
+    """
+    import arviz_plots as ap
+    import pymc as pm
+    import xarray as xr
+    from arviz_base import rc_context
+
+    from ..model import build_model
+
+    if int(n_prior) < 10:
+        raise ValueError(f"n_prior must be at least 10, got {n_prior}")
+    model = build_model(fit.law, fit.runs, fit.likelihood, fit.structure)
+    names = list(fit.law.parameters) if var_names is None else var_names
+    with model:
+        prior = pm.sample_prior_predictive(draws=int(n_prior), random_seed=seed, var_names=list(
+            dict.fromkeys([names] if isinstance(names, str) else names)), compile_kwargs={"mode": "FAST_COMPILE"})
+    prior_ds = _selected(fit, prior["prior"].to_dataset(), names, "the prior")
+    post_ds = _selected(fit, fit.posterior["posterior"].to_dataset(), names, "the posterior")
+    n = _n_panels(post_ds)
+    cols = min(n, 4)
+    rows = int(np.ceil(n / cols))
+    tree = xr.DataTree.from_dict({"posterior": post_ds, "prior": prior_ds})
+    with rc_context({"plot.max_subplots": max(40, n)}):
+        pc = ap.plot_prior_posterior(tree, backend="matplotlib", kind=kind, color=[PRIOR, POSTERIOR],
+                                     figure_kwargs={"figsize": (3.0 * cols + 1.2, 2.6 * rows + 0.6),
+                                                    "layout": "constrained"})
+    fig = _figure(pc)
+    for leg in fig.legends:
+        leg.set_title(None)
+    fig.suptitle(f"{fit.law.name}: prior ({n_prior} draws) and posterior", fontsize=11.5, fontweight="bold")
+    return fig
+
+
+@styled
+def plot_ppc(fit: "Fit", *, n_draws: int = 100, seed: int = 0) -> "Figure":
+    """Posterior predictive check: the observed log(response) against replicated data sets
+    (``arviz_plots.plot_ppc_dist``).
+
+    Each replicate re-draws every observed run from the fitted model (its group's law, its
+    run effect, and the observation noise of the likelihood), for every posterior draw at
+    once; ``n_draws`` of them are drawn.
+    """
+    import arviz_plots as ap
+    import xarray as xr
+
+    from ..model import observed_name
+
+    if int(n_draws) < 1:
+        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+    name = observed_name(fit.law) + "_obs"
+    rep = replicate_log(fit, seed)
+    rep = rep.reshape(-1, rep.shape[-1])
+    n = min(int(n_draws), rep.shape[0])
+    chosen = np.sort(np.random.default_rng(seed).choice(rep.shape[0], size=n, replace=False))
+    obs = np.arange(len(fit.runs))
+    pp = xr.Dataset({name: (("chain", "draw", "obs"), rep[None, chosen])},
+                    coords={"chain": [0], "draw": np.arange(n), "obs": obs})
+    observed = xr.Dataset({name: ("obs", np.log(fit.runs.values(fit.law.response)))}, coords={"obs": obs})
+    tree = xr.DataTree.from_dict({"posterior_predictive": pp, "observed_data": observed})
+    pc = ap.plot_ppc_dist(tree, backend="matplotlib", num_samples=n, kind="ecdf",
+                          visuals={"predictive_dist": {"color": POSTERIOR, "alpha": 0.25},
+                                   "observed_dist": {"color": DATA}},
+                          figure_kwargs={"figsize": (6.6, 4.2), "layout": "constrained"})
+    fig = _figure(pc)
+    from matplotlib.lines import Line2D
+
+    for ax in fig.axes:
+        ax.set_xlabel(f"log {fit.law.response}" + (" (log nats/token)" if fit.law.response == "loss" else ""))
+        ax.set_ylabel("fraction of runs (ECDF)")
+        ax.set_title("")
+        ax.legend([Line2D([], [], color=DATA, linewidth=2), Line2D([], [], color=POSTERIOR, alpha=0.5)],
+                  ["observed runs", "replicated runs (one line per draw)"], loc="upper left")
+    fig.suptitle(f"{fit.law.name}: posterior predictive check ({n} replicates of the {len(fit.runs)} runs)",
+                 fontsize=11.5, fontweight="bold")
+    return fig

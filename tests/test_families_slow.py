@@ -1,0 +1,68 @@
+"""Families and checkpoints with the real sampler (marked slow; they run in CI)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_scaling as bs
+from bayes_scaling.synthetic import checkpoint_design, chinchilla_design, simulate_checkpoints
+
+from .conftest import CHINCHILLA_TRUTH
+
+pytestmark = pytest.mark.slow
+
+FAMILIES = {"a": dict(E=1.70, alpha=0.30), "b": dict(E=1.75, alpha=0.36), "c": dict(E=1.72, alpha=0.33)}
+NS = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+
+
+@pytest.fixture(scope="module")
+def family_fit():
+    frames = [bs.simulate("chinchilla", {**CHINCHILLA_TRUTH, **p}, chinchilla_design(40, seed=i), noise=0.01,
+                          seed=i).assign(group=g) for i, (g, p) in enumerate(FAMILIES.items())]
+    runs = bs.load_runs(pd.concat(frames, ignore_index=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.SamplerWarning)  # checked below
+        return bs.fit(runs, law="chinchilla", pooled=["alpha", "E"], seed=5, progress=False, target_accept=0.95)
+
+
+def test_pooled_fit_recovers_each_familys_alpha(family_fit):
+    d = family_fit.diagnostics
+    assert d.divergences <= 2 and d.max_rhat <= 1.03, str(d)
+    s = family_fit.summary(prob=0.9)
+    for g, p in FAMILIES.items():
+        assert s.loc[f"alpha[{g}]", "lower"] <= p["alpha"] <= s.loc[f"alpha[{g}]", "upper"], g
+
+
+def test_family_with_larger_alpha_wins_far_beyond_the_data(family_fit):
+    c = 100 * family_fit.runs.values("C").max()
+    cmp = family_fit.compare_groups(C=c, N=np.sqrt(c / 6 / 20))  # 20 tokens per parameter
+    row = cmp[(cmp["group_a"] == "a") & (cmp["group_b"] == "b")].iloc[0]
+    assert 1 - row["p_a_better"] > 0.9  # b (alpha 0.36) beats a (alpha 0.30)
+    assert row["alpha_diff_upper"] < 0
+    ranks = family_fit.rank_groups(C=c, N=np.sqrt(c / 6 / 20))
+    assert ranks.iloc[0]["group"] == "b"
+    offsets = family_fit.group_offsets("a")
+    assert set(offsets["group"]) == {"b", "c"}
+
+
+def test_run_effect_gives_nominal_coverage_and_its_absence_does_not():
+    """Checkpoints of one run share an offset: with the run effect, 90% intervals of the between-run
+    parameters cover the truth at about the nominal rate; treating checkpoints as independent runs
+    makes them far too narrow."""
+    covered = {True: [], False: []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bs.SamplerWarning)
+        for sim in range(8):
+            frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(12, 20), run_sd=0.03, noise=0.005,
+                                         seed=sim)
+            runs = bs.load_runs(frame)
+            for effect in (True, False):
+                fit = bs.fit(runs, law="kaplan_ns", run_effect=effect, likelihood="normal", seed=sim,
+                             progress=False, draws=500, tune=500)
+                assert fit.runs.dropped == 24  # the first 10% of each run's checkpoints
+                s = fit.summary(prob=0.9)
+                covered[effect] += [s.loc[p, "lower"] <= NS[p] <= s.loc[p, "upper"] for p in ("alpha_N", "Nc")]
+    assert np.mean(covered[True]) >= 0.75, covered
+    assert np.mean(covered[False]) <= 0.6, covered

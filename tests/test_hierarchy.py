@@ -1,0 +1,108 @@
+"""Families and checkpoints: structure resolution, the model's shape, predictions per group (no sampler)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_scaling as bs
+from bayes_scaling.hierarchy import Structure, drop_warmup, resolve_structure
+from bayes_scaling.synthetic import checkpoint_design, chinchilla_design, simulate_checkpoints
+
+from .conftest import CHINCHILLA_TRUTH
+
+NS = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+
+
+def _families(n=20):
+    frames = []
+    for i, (g, p) in enumerate({"a": dict(E=1.7, alpha=0.30), "b": dict(E=1.8, alpha=0.36)}.items()):
+        f = bs.simulate("chinchilla", {**CHINCHILLA_TRUTH, **p}, chinchilla_design(n, seed=i), noise=0.01, seed=i)
+        frames.append(f.assign(group=g))
+    return bs.load_runs(pd.concat(frames, ignore_index=True))
+
+
+def test_structure_resolution_and_errors():
+    runs, law = _families(), bs.load_law("chinchilla")
+    s = resolve_structure(runs, law, ["alpha", "E"])
+    assert s.varying == ("alpha", "E") and s.groups == ("a", "b") and not s.run_effect
+    assert resolve_structure(runs, law, "all").varying == tuple(law.parameters)
+    assert resolve_structure(runs, law, []).plain and resolve_structure(runs, law, None).plain
+    with pytest.raises(ValueError, match=r"pooled names \['gamma'\] are not parameters of law 'chinchilla'"):
+        resolve_structure(runs, law, ["gamma"])
+    with pytest.raises(ValueError, match="needs a 'group' column"):
+        resolve_structure(bs.load_runs(runs.data.drop(columns="group")), law, ["alpha"])
+    one = bs.load_runs(runs.data.assign(group="a"))
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        resolve_structure(one, law, ["alpha"])
+    with pytest.raises(ValueError, match="run_effect=True needs a 'run' column"):
+        resolve_structure(runs, law, None, run_effect=True)
+    assert Structure.from_dict(s.to_dict()) == s
+
+
+def test_checkpoints_turn_on_run_effect_and_drop_warmup():
+    frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(4, 10), seed=1)
+    runs = bs.load_runs(frame)
+    s = resolve_structure(runs, bs.load_law("kaplan_ns"))
+    assert s.run_effect and len(s.runs) == 4
+    kept = drop_warmup(runs, 0.2)
+    assert len(kept) == 32 and kept.dropped == 8
+    # the two smallest steps of every run went; labels and order of the rest kept
+    assert kept.data.groupby("run")["step"].min().gt(runs.data["step"].min()).all()
+    assert list(kept.data.index) == sorted(kept.data.index)
+    with pytest.raises(ValueError, match="fraction must be in"):
+        drop_warmup(runs, 1.0)
+
+
+def test_hierarchical_model_has_group_and_run_dimensions():
+    from bayes_scaling.model import build_model
+
+    runs = _families(10)
+    law = bs.load_law("chinchilla")
+    model = build_model(law, runs, structure=resolve_structure(runs, law, ["alpha", "E"]))
+    names = set(model.named_vars)
+    assert {"alpha_mu", "alpha_tau", "alpha_z", "E_mu", "E_tau", "E_z", "beta", "A", "B"} <= names
+    assert model.named_vars_to_dims["alpha"] == ("group",)
+    assert "group" not in model.named_vars_to_dims.get("A", ())  # A stays shared on its natural scale
+    frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(3, 5), seed=2)
+    r = bs.load_runs(frame)
+    m2 = build_model(bs.load_law("kaplan_ns"), r, structure=resolve_structure(r, bs.load_law("kaplan_ns")))
+    assert m2.named_vars_to_dims["run_effect"] == ("run",) and "run_sd" in m2.named_vars
+
+
+def test_hierarchical_logp_matches_log_likelihood():
+    """Our numpy pointwise log-likelihood (groups + run effects) equals PyMC's for the same point."""
+    import pymc as pm
+    import xarray as xr
+
+    from bayes_scaling.model import build_model
+    from bayes_scaling.predict import log_likelihood
+
+    frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(4, 6), seed=3)
+    frame["group"] = np.where(frame["N"] > 3e7, "big", "small")
+    runs = bs.load_runs(frame)
+    law = bs.load_law("kaplan_ns")
+    st = resolve_structure(runs, law, ["alpha_N"], run_effect=True)
+    model = build_model(law, runs, "student_t", st)
+    point = model.initial_point()
+    rng = np.random.default_rng(0)
+    point = {k: v + 0.1 * rng.standard_normal(np.shape(v)) for k, v in point.items()}
+    args = [point[v.name] for v in model.value_vars]
+    outs = model.replace_rvs_by_values([model[v] for v in ("alpha_N", "alpha_S", "Nc", "Sc", "sigma", "nu",
+                                                           "run_effect")])
+    values = model.compile_fn(outs, inputs=model.value_vars, point_fn=False, on_unused_input="ignore")(*args)
+    post = xr.Dataset({k: (("chain", "draw", *d), np.asarray(v)[None, None])
+                       for (k, d), v in zip([("alpha_N", ("group",)), ("alpha_S", ()), ("Nc", ()), ("Sc", ()),
+                                             ("sigma", ()), ("nu", ()), ("run_effect", ("run",))], values)},
+                      coords={"group": list(st.groups), "run": list(st.runs)})
+    tree = xr.DataTree()
+    tree["posterior"] = xr.DataTree(post)
+    ours = log_likelihood(law, tree, runs, "student_t", st)["log_loss_obs"].values[0, 0]
+    theirs = model.compile_fn(model.logp(vars=[model["log_loss_obs"]], sum=False)[0], inputs=model.value_vars,
+                              point_fn=False, on_unused_input="ignore")(*args)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8)
+
+
+def test_fit_separately_needs_groups():
+    runs = bs.load_runs(bs.simulate("chinchilla", CHINCHILLA_TRUTH, chinchilla_design(20), seed=0))
+    with pytest.raises(ValueError, match="needs a 'group' column"):
+        bs.fit_separately(runs)
