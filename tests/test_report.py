@@ -85,10 +85,11 @@ def test_report_path_suffix(report_fit, tmp_path):
         report_fit.report(tmp_path / "r.pdf")
 
 
-def test_browser_loads_report_with_images_and_no_errors(report_fit, tmp_path):
+def check_in_browser(path, tmp_path):
+    """Load the HTML in headless Chromium: every image decoded, no script or console error, a screenshot."""
     exe = _chromium()
-    path = report_fit.report(tmp_path / "r.html", budgets=[1e23, 1e24])
     n_images = path.read_text().count("<img ")
+    assert n_images >= 5
     flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--allow-file-access-from-files", "--virtual-time-budget=10000"]
     dom = subprocess.run(flags + ["--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri()],
@@ -99,7 +100,28 @@ def test_browser_loads_report_with_images_and_no_errors(report_fit, tmp_path):
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and
                       ("ERROR" in line or "Uncaught" in line)]
     assert not console_errors, console_errors
-    shot = tmp_path / "report.png"
+    shot = tmp_path / f"{path.stem}.png"
     subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,2400", path.as_uri()],
                    capture_output=True, text=True, timeout=120, check=True)
     assert shot.is_file() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_browser_loads_report_with_images_and_no_errors(report_fit, tmp_path):
+    check_in_browser(report_fit.report(tmp_path / "r.html", budgets=[1e23, 1e24]), tmp_path)
+
+
+@pytest.mark.slow
+def test_demo_report_in_the_browser(tmp_path):
+    """`bayes-scaling demo -o out.html` (real sampler) writes a report a browser loads cleanly."""
+    from typer.testing import CliRunner
+
+    from bayes_scaling import cli
+
+    _chromium()
+    out = tmp_path / "out.html"
+    result = CliRunner().invoke(cli.app, ["demo", "--draws", "300", "--no-progress", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    headline = re.search(r"the compute-optimal model has ([^<]+)", text).group(1)
+    assert re.search(r"\d\S* \(\d\S*–\d\S*\) parameters .* loss \d\S* \(\d\S*–\d\S*\)", headline), headline
+    check_in_browser(out, tmp_path)
