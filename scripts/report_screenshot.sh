@@ -5,13 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp="$(mktemp -d)"
 .venv/bin/bayes-scaling demo --no-progress -o "$tmp/report.html"
-chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,2500 \
   --screenshot="$tmp/shot.png" "file://$tmp/report.html" 2>/dev/null
 mkdir -p docs/img
 .venv/bin/python - "$tmp/shot.png" docs/img/report.png <<'PY'
 import sys
-from matplotlib import image
-img = image.imread(sys.argv[1])
-image.imsave(sys.argv[2], img)
+from PIL import Image  # installed with matplotlib
+im = Image.open(sys.argv[1]).convert("RGB")
+im.resize((im.width * 3 // 4, im.height * 3 // 4), Image.LANCZOS).save(sys.argv[2], optimize=True)
 PY
 echo "wrote docs/img/report.png (from $tmp/report.html)"
