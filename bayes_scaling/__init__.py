@@ -17,7 +17,7 @@ Quick start::
     fit.allocate(C=[1e23, 1e24])           # N_opt, D_opt, loss_opt with intervals
 """
 
-from . import decisions, kaplan, synthetic
+from . import datasets, decisions, kaplan, synthetic
 from .compare import ComparisonWarning, compare
 from .decisions import DecisionWarning
 from .diagnostics import Diagnostics, SamplerWarning
@@ -34,5 +34,5 @@ __version__ = "0.1.0"
 __all__ = ["ComparisonWarning", "DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec",
            "PriorError", "Runs",
            "RunsValidationError", "RunsWarning", "SamplerWarning", "compare", "fit", "fit_separately", "law_names", "list_laws",
-           "load_fit", "load_law", "load_runs", "simulate", "decisions", "kaplan", "synthetic",
+           "load_fit", "load_law", "load_runs", "simulate", "datasets", "decisions", "kaplan", "synthetic",
            "__version__"]
