@@ -9,48 +9,22 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-import bayes_scaling as bs  # noqa: E402
 from bayes_scaling import plots  # noqa: E402
-from bayes_scaling.diagnostics import diagnose  # noqa: E402
-from bayes_scaling.fit import Fit, complete_tree  # noqa: E402
-from bayes_scaling.hierarchy import resolve_structure  # noqa: E402
+from bayes_scaling.fit import Fit  # noqa: E402
 from bayes_scaling.plots.frontier import hoffmann2022_frontier, kaplan2020_frontier  # noqa: E402
-from bayes_scaling.synthetic import chinchilla_design, log_grid  # noqa: E402
+from bayes_scaling.synthetic import log_grid  # noqa: E402
 
-from .conftest import CHINCHILLA_TRUTH, mock_fit  # noqa: E402
-
-GROUPS = {"small_alpha": dict(E=1.70, alpha=0.30), "big_alpha": dict(E=1.75, alpha=0.36)}
-
+from .conftest import mock_fit  # noqa: E402
+from .test_families import GROUPS  # noqa: E402
 
 def grouped_fit() -> Fit:
-    """A hierarchical Chinchilla fit (alpha and E per group) on a mock posterior (as in test_families)."""
-    law = bs.load_law("chinchilla")
-    frames = [bs.simulate(law, {**CHINCHILLA_TRUTH, **p}, chinchilla_design(20, seed=i), noise=0.01, seed=i)
-              .assign(group=g) for i, (g, p) in enumerate(GROUPS.items())]
-    runs = bs.load_runs(pd.concat(frames, ignore_index=True))
-    st = resolve_structure(runs, law, ["alpha", "E"])
-    rng = np.random.default_rng(0)
-    shape = (2, 300)
-    post = {}
-    for name in law.parameters:
-        if name in st.varying:
-            vals = np.stack([GROUPS[g][name] * np.exp(0.01 * rng.standard_normal(shape)) for g in st.groups], -1)
-            post[name] = (("chain", "draw", "group"), vals)
-        else:
-            post[name] = (("chain", "draw"), CHINCHILLA_TRUTH[name] * np.exp(0.01 * rng.standard_normal(shape)))
-    post["sigma"] = (("chain", "draw"), 0.01 * np.exp(0.05 * rng.standard_normal(shape)))
-    post["nu"] = (("chain", "draw"), 10 * np.exp(0.05 * rng.standard_normal(shape)))
-    tree = xr.DataTree()
-    coords = {"chain": [0, 1], "draw": np.arange(300), "group": list(st.groups)}
-    tree["posterior"] = xr.DataTree(xr.Dataset(post, coords=coords))
-    tree = complete_tree(tree, law, runs, "student_t", st)
-    return Fit(posterior=tree, runs=runs, law=law, likelihood="student_t", settings={"seed": 0},
-               diagnostics=diagnose(tree, list(post)), structure=st)
+    """A hierarchical Chinchilla fit (alpha and E per group) on a mock posterior."""
+    from .test_families import make_grouped_fit
+
+    return make_grouped_fit()
 
 
 @pytest.fixture(scope="module")
