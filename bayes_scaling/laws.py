@@ -7,7 +7,7 @@ presets. See ``docs/laws.md`` for the format; ``models/chinchilla.toml`` is the
 model example.
 
 Reference-scale parameterization (how a custom spec opts in)
------------------------------------------------------------
+------------------------------------------------------------
 Add ``reference = {input = "N", form = "coefficient", exponent = "alpha"}`` to a
 scale parameter ``A`` whose term is ``A / N**alpha`` (``form = "critical"`` for
 ``(Nc / N)**alpha``). The model then samples ``log_A_ref``, the log of the term
