@@ -18,6 +18,7 @@ Quick start::
 """
 
 from . import datasets, decisions, kaplan, synthetic
+from .backtest import Backtest, backtest
 from .compare import ComparisonWarning, compare
 from .decisions import DecisionWarning
 from .diagnostics import Diagnostics, SamplerWarning
@@ -27,6 +28,7 @@ from .io import load_fit
 from .laws import LawError, LawSpec, law_names, list_laws, load_law
 from .priors import PriorError
 from .runs import Runs, RunsValidationError, RunsWarning, load_runs
+from .sbc import SBCResult, sbc
 from .synthetic import simulate
 
 __version__ = "0.1.0"
@@ -35,4 +37,4 @@ __all__ = ["ComparisonWarning", "DecisionWarning", "Diagnostics", "Fit", "Formul
            "PriorError", "Runs",
            "RunsValidationError", "RunsWarning", "SamplerWarning", "compare", "fit", "fit_separately", "law_names", "list_laws",
            "load_fit", "load_law", "load_runs", "simulate", "datasets", "decisions", "kaplan", "synthetic",
-           "__version__"]
+           "__version__", "Backtest", "SBCResult", "backtest", "sbc"]
