@@ -203,6 +203,8 @@ def test_cached_compile_matches_stock_nutpie(cache_env):
                      tune=500)
         if path == "cached":
             assert fit.timings["compile_cache_hit"] == 1.0  # warm: written above
+        else:
+            assert fit.timings["compile"] == 0.0  # it did sample the stock compile
         assert fit.diagnostics.max_rhat < 1.02
         medians[path] = fit.summary()
     a, b = medians["cached"], medians["stock"]
