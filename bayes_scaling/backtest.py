@@ -92,10 +92,14 @@ class Backtest:
                  for fold, t in self.table.groupby("fold", sort=False)}
         return pd.concat(parts, names=["fold", "method"])
 
+    def _n_train(self) -> str:
+        n = self.split["n_train"]
+        return str(n) if not isinstance(n, dict) else "/".join(str(v) for v in n.values()) + " (per fold)"
+
     def __repr__(self) -> str:
         s = self.summary
         lines = [f"<Backtest {self.split.get('law', '')}: split by {self.split['by']}, "
-                 f"{self.split['n_train']} runs fitted, {self.split['n_heldout']} held out, "
+                 f"{self._n_train()} runs fitted, {self.split['n_heldout']} held out, "
                  f"{self.split['prob']:.0%} {self.split['kind']} intervals>"]
         for method, row in s.iterrows():
             if np.isnan(row["coverage"]):
@@ -110,7 +114,7 @@ class Backtest:
         where = (f"{html.escape(str(sp['by']))} &le; {sp['threshold']:.4g}" if "threshold" in sp
                  else f"leave one {html.escape(str(sp['by']))} out ({len(sp.get('folds', []))} folds)")
         head = (f"<div class='bayes-scaling-backtest'><b>Backtest of {html.escape(str(sp.get('law', '')))}"
-                f"</b>: fitted on {sp['n_train']} runs ({where}), {sp['n_heldout']} held out; "
+                f"</b>: fitted on {html.escape(self._n_train())} runs ({where}), {sp['n_heldout']} held out; "
                 f"{sp['prob']:.0%} {html.escape(sp['kind'])} intervals.")
         cols = ["fold", "truth", "median", "lower", "upper", "covered", "rel_error", "decades_beyond",
                 "baseline_point", "baseline_covered", "baseline_rel_error"]

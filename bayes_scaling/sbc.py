@@ -206,8 +206,8 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     design = _design(spec, design, seed)
     truths, responses = prior_datasets(spec, design, int(n_sims), seed=seed, likelihood=likelihood)
     params = list(truths.columns)
-    settings = {"seed": seed, "redrawn_prior_draws": truths.attrs.get("redrawn", 0), "n_sims": int(n_sims), "n_runs": len(design), "likelihood": likelihood,
-                "draws": draws, "tune": tune, "chains": chains, "rank_draws": int(rank_draws),
+    settings = {"seed": seed, "n_sims": int(n_sims), "n_runs": len(design), "likelihood": likelihood,
+                "redrawn_prior_draws": truths.attrs.get("redrawn", 0), "draws": draws, "tune": tune, "chains": chains, "rank_draws": int(rank_draws),
                 "priors": spec.prior_source, "band": BAND_METHOD, "band_simulations": band_simulations}
     kwargs = {"likelihood": likelihood, "draws": draws, "tune": tune, "chains": chains, **fit_kwargs,
               "progress": False, "cores": 1}
@@ -223,6 +223,15 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     workers = max_workers or min(os.cpu_count() or 1, int(n_sims))
     settings["max_workers"] = int(workers)
     results = _map(_fit_one, tasks, int(workers))
+    failed = [r for r in results if "error" in r]
+    if len(failed) == len(results):
+        raise RuntimeError(f"every SBC fit failed; the first: {failed[0]['error']}")
+    if failed:
+        warnings.warn(f"{len(failed)} of {len(results)} SBC fits raised and are left out (the ranks are then "
+                      f"conditional on a successful fit): " + "; ".join(f"sim {r['sim']}: {r['error']}"
+                                                                       for r in failed[:3]), UserWarning, stacklevel=2)
+    settings["failed_fits"] = {r["sim"]: r["error"] for r in failed}
+    results = [r for r in results if "error" not in r]
 
     n_draws = {r["n_draws"] for r in results}
     if len(n_draws) != 1:
@@ -233,6 +242,7 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     diagnostics = pd.DataFrame([r["diagnostics"] for r in results], index=ranks.index)
     band, verdict = _verdict(ranks, L, prob, band_simulations, seed)
     truths.index = pd.Index(range(int(n_sims)), name="sim")
+    truths = truths.loc[ranks.index]
     return SBCResult(law=spec.name, ranks=ranks, n_draws=L, verdict=verdict, truths=truths,
                      diagnostics=diagnostics, band=band, prob=prob, settings=settings,
                      seconds=time.perf_counter() - t0)
@@ -322,7 +332,10 @@ def _fit_one(task: dict) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sampler warnings are recorded in the diagnostics instead
         runs = load_runs(pd.DataFrame(task["frame"]))
-        fitted = _run_fit(runs, spec, **task["kwargs"])
+        try:
+            fitted = _run_fit(runs, spec, **task["kwargs"])
+        except Exception as err:  # noqa: BLE001 - one bad simulation must not lose the others
+            return {"sim": task["sim"], "error": f"{type(err).__name__}: {err}"}
     post = fitted.posterior["posterior"].to_dataset()
     ranks, n_draws = {}, None
     for p in task["params"]:

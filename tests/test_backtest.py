@@ -196,6 +196,7 @@ def test_leave_one_family_out(monkeypatch, fake_baseline):
     assert set(res.fits) == {"a", "b", "c"}
     per = res.by_fold()
     assert per.loc[("b", "bayes"), "coverage"] == pytest.approx(t.loc[t["fold"] == "b", "covered"].mean())
+    assert "30/30/30 (per fold) runs fitted" in repr(res) and "per fold" in res._repr_html_()
     one = bs.backtest(runs, "chinchilla", split="group", holdout="b", n_boot=10)
     assert set(one.table["fold"]) == {"b"}
     with pytest.raises(ValueError, match="unknown group"):

@@ -144,3 +144,19 @@ def test_sbc_real_fits_in_two_spawned_processes():
     assert ((res.ranks >= 0) & (res.ranks <= 200)).all().all()
     assert len(res.diagnostics) == 4 and (res.diagnostics["seconds"] > 0).all()
     assert set(res.verdict["verdict"]) <= {"pass", "fail"}
+
+
+def test_a_failing_fit_is_left_out_with_a_warning(monkeypatch):
+    def sometimes(runs, law, **kwargs):
+        if sometimes.calls == 1:
+            sometimes.calls += 1
+            raise RuntimeError("sampler crashed")
+        sometimes.calls += 1
+        return concentrated_fit(runs, law, **kwargs)
+
+    sometimes.calls = 0
+    monkeypatch.setattr(sbc_module, "_run_fit", sometimes)
+    with pytest.warns(UserWarning, match="1 of 5 SBC fits raised"):
+        res = bs.sbc("chinchilla", n_sims=5, design=15, seed=1, max_workers=1, band_simulations=200)
+    assert list(res.ranks.index) == [0, 2, 3, 4] and list(res.truths.index) == [0, 2, 3, 4]
+    assert "sampler crashed" in res.settings["failed_fits"][1]
