@@ -183,6 +183,7 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
     spec = load_law(law).with_priors(fit_kwargs.pop("priors", None))
     use_baseline, note = _baseline_applies(spec, runs, baseline)
     fit_kwargs.setdefault("progress", False)
+    fit_kwargs.setdefault("log_likelihood", False)  # not used here
 
     folds, info = split_runs(runs, split, holdout)
     if info["by"] == "group" and fit_kwargs.get("pooled"):

@@ -118,7 +118,7 @@ def compare(fits: Sequence, *, names: Sequence[str] | None = None, holdout: floa
         with warnings.catch_warnings():  # arviz's generic Pareto-k warning; ours names the runs
             warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto",
                                     category=UserWarning)
-            loos[name] = azs.loo(f.posterior, pointwise=True, var_name=_ll_name(f))
+            loos[name] = azs.loo(f.with_log_likelihood().posterior, pointwise=True, var_name=_ll_name(f))
         k = np.asarray(loos[name].pareto_k.values, dtype=float)
         bad_at = np.flatnonzero(k > loos[name].good_k)
         bad[name] = labels[bad_at].tolist()

@@ -23,6 +23,8 @@ from .sampling import SamplerSettings, run_sampler
 
 __all__ = ["Fit", "fit", "fit_separately", "package_versions"]
 
+LOG_LIKELIHOOD_AUTO_MAX = 5e7  # values (draws x rows) up to which fit() stores the log-likelihood
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Fit:
@@ -32,7 +34,9 @@ class Fit:
     ----------
     posterior : xarray.DataTree
         ArviZ 1.x DataTree with groups ``posterior``, ``sample_stats``,
-        ``observed_data``, ``constant_data`` and ``log_likelihood``.
+        ``observed_data``, ``constant_data`` and ``log_likelihood`` (the last one
+        only after :meth:`with_log_likelihood` when the fit was too large for it to
+        be computed up front; see :func:`fit`).
     runs : Runs
         The validated runs table the law was fitted to.
     law : LawSpec
@@ -85,6 +89,15 @@ class Fit:
         runs = replace(self.runs, data=self.runs.data.loc[mask])
         return replace(self, posterior=tree, runs=runs,
                        structure=Structure(run_effect=False, run_scale=self.structure.run_scale))
+
+    def with_log_likelihood(self) -> "Fit":
+        """This fit with the pointwise ``log_likelihood`` group (for LOO), computed now if missing."""
+        if "log_likelihood" not in self.posterior.children:
+            import xarray as xr
+
+            self.posterior["log_likelihood"] = xr.DataTree(_predict.log_likelihood(
+                self.law, self.posterior, self.runs, self.likelihood, self.structure))
+        return self
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """Posterior summary of every parameter (mean, sd, median, interval, ESS, R-hat)."""
@@ -255,7 +268,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         seed: int | None = None, progress: bool | None = None, sampler: str = "nutpie",
         target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None,
         pooled: str | list[str] | None = None, run_effect: bool | None = None, drop_first: float = 0.1,
-        group_scale: float = 0.2, run_scale: float = 0.05) -> Fit:
+        group_scale: float = 0.2, run_scale: float = 0.05, run_centered: bool | None = None,
+        log_likelihood: bool | None = None) -> Fit:
     """Fit a scaling law to training runs as a Bayesian model (NUTS).
 
     Parameters
@@ -298,6 +312,16 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     group_scale, run_scale : float
         HalfNormal scales of the between-group spread (log scale for positive
         parameters) and of the run effect (log loss).
+    run_centered : bool, optional
+        Sample the run offsets centred (``run_effect ~ Normal(0, run_sd)``)
+        instead of non-centred (``run_sd * run_z``). Default: centred when the
+        median run has at least 10 rows (then the data pin each offset down and
+        the non-centred form mixes badly).
+    log_likelihood : bool, optional
+        Store the pointwise log-likelihood (draws x rows, for PSIS-LOO) in the
+        posterior. Default: when it has at most 5e7 values (400 MB); larger fits
+        (e.g. 10^5 checkpoint rows) compute it when needed
+        (:meth:`Fit.with_log_likelihood`, which :func:`bayes_scaling.compare` calls).
 
     Returns
     -------
@@ -311,7 +335,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         runs = load_runs(runs)
     if drop_first and runs.has("run"):
         runs = drop_warmup(runs, drop_first)  # checkpoint warm-up; counted in runs.dropped
-    structure = resolve_structure(runs, spec, pooled, run_effect, group_scale=group_scale, run_scale=run_scale)
+    structure = resolve_structure(runs, spec, pooled, run_effect, group_scale=group_scale, run_scale=run_scale,
+                                  run_centered=run_centered)
     check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
                        law=spec.name)
     if progress is None:
@@ -320,7 +345,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
                                seed=seed, adaptation=adaptation, target_accept=target_accept,
                                progress=progress)
     trace, used = run_sampler(spec, runs, likelihood, settings, structure)
-    posterior = complete_tree(trace, spec, runs, likelihood, structure)
+    if log_likelihood is None:
+        log_likelihood = chains * draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
+    posterior = complete_tree(trace, spec, runs, likelihood, structure, log_likelihood=log_likelihood)
     names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
     diag = diagnose(posterior, names)
     warn_if_not_ok(diag, spec.name)
@@ -360,8 +387,9 @@ def summary_names(law: LawSpec, likelihood: str, structure: Structure) -> list[s
     return names + (["sigma", "nu"] if likelihood == "student_t" else ["sigma"])
 
 
-def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str, structure: Structure | None = None):
-    """Add observed_data, constant_data and log_likelihood groups to a sampled trace."""
+def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str, structure: Structure | None = None, *,
+                  log_likelihood: bool = True):
+    """Add observed_data, constant_data and (optionally) log_likelihood groups to a sampled trace."""
     import xarray as xr
 
     obs = np.arange(len(runs))
@@ -375,5 +403,6 @@ def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str, structure: S
     if structure is not None and structure.run_effect:
         const["run"] = ("obs", runs.values("run").astype(str))
     tree["constant_data"] = xr.DataTree(xr.Dataset(const, coords={"obs": obs}))
-    tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood, structure))
+    if log_likelihood:
+        tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood, structure))
     return tree

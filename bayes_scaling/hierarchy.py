@@ -12,9 +12,12 @@ Two departures from "one law, independent runs", both chosen explicitly:
   its natural scale even when its exponent varies). ``pooled=[]`` (or None)
   is complete pooling; ``pooled="all"`` lets every law parameter vary.
 - **Checkpoints** (several rows per ``run``): a run-level offset in log loss,
-  ``run_effect_r = run_sd * z_r``, ``run_sd ~ HalfNormal(run_scale)``, so that
+  ``run_effect_r ~ Normal(0, run_sd)``, ``run_sd ~ HalfNormal(run_scale)``, so that
   50 checkpoints of one run count as one run's worth of evidence about the law,
-  not 50. The first fraction of each run's checkpoints (warm-up, default 10%)
+  not 50. The offsets are sampled centred (``run_effect`` itself) when the runs
+  have many checkpoints each (median >= ``CENTERED_MIN_ROWS``: the data pin each
+  offset down, and the non-centred form ``run_sd * run_z`` would make a funnel
+  between ``run_sd`` and the ``run_z``), non-centred otherwise. The first fraction of each run's checkpoints (warm-up, default 10%)
   can be dropped with :func:`drop_warmup`; the count is recorded in
   ``Runs.dropped``.
 """
@@ -33,7 +36,9 @@ if TYPE_CHECKING:
     from .laws import LawSpec
     from .runs import Runs
 
-__all__ = ["Structure", "resolve_structure", "drop_warmup", "group_index", "run_index"]
+__all__ = ["Structure", "resolve_structure", "drop_warmup", "group_index", "run_index", "CENTERED_MIN_ROWS"]
+
+CENTERED_MIN_ROWS = 10  # median rows per run from which run offsets are sampled centred
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Structure:
         Run labels, in the order of the ``run`` dimension.
     group_scale, run_scale : float
         HalfNormal scales of the between-group and between-run spreads.
+    run_centered : bool
+        Sample the run offsets centred (many rows per run) rather than non-centred.
     """
 
     varying: tuple[str, ...] = ()
@@ -60,6 +67,7 @@ class Structure:
     runs: tuple[str, ...] = ()
     group_scale: float = 0.2
     run_scale: float = 0.05
+    run_centered: bool = False
 
     @property
     def plain(self) -> bool:
@@ -78,16 +86,19 @@ class Structure:
         """What the compiled model depends on (not the labels): for compile-cache keys."""
         return json.dumps({"varying": list(self.varying), "n_groups": len(self.groups),
                            "run_effect": self.run_effect, "n_runs": len(self.runs),
-                           "group_scale": self.group_scale, "run_scale": self.run_scale})
+                           "group_scale": self.group_scale, "run_scale": self.run_scale,
+                           "run_centered": self.run_centered})
 
 
 def resolve_structure(runs: "Runs", law: "LawSpec", pooled: str | Sequence[str] | None = None,
                       run_effect: bool | None = None, *, group_scale: float = 0.2,
-                      run_scale: float = 0.05) -> Structure:
+                      run_scale: float = 0.05, run_centered: bool | None = None) -> Structure:
     """The :class:`Structure` for a fit, with clear errors for impossible requests.
 
     ``run_effect=None`` turns the run effect on when a ``run`` column holds
     several rows for some run (checkpoints) and off otherwise.
+    ``run_centered=None`` samples the run offsets centred when the median run
+    has at least :data:`CENTERED_MIN_ROWS` rows.
     """
     names = list(law.parameters)
     if pooled is None:
@@ -120,8 +131,11 @@ def resolve_structure(runs: "Runs", law: "LawSpec", pooled: str | Sequence[str] 
     for name, value in (("group_scale", group_scale), ("run_scale", run_scale)):
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be finite and > 0, got {value}")
+    if run_centered is None:
+        run_centered = bool(run_effect) and float(runs.data["run"].astype(str).value_counts().median()) >= CENTERED_MIN_ROWS
     return Structure(varying=tuple(varying), groups=groups, run_effect=bool(run_effect), runs=run_ids,
-                     group_scale=float(group_scale), run_scale=float(run_scale))
+                     group_scale=float(group_scale), run_scale=float(run_scale),
+                     run_centered=bool(run_centered and run_effect))
 
 
 def group_index(structure: Structure, runs: "Runs") -> np.ndarray:

@@ -1,9 +1,9 @@
 """Fit <-> NetCDF file (h5netcdf engine; no pickle anywhere).
 
 The file is the fit's DataTree (posterior, sample_stats, observed_data,
-constant_data, log_likelihood) plus a ``bayes_scaling`` group holding the runs
-table (one variable per canonical column, along ``row``, with the original row
-labels) and, as attributes, the law spec with its priors (JSON), likelihood,
+constant_data, and log_likelihood when it was computed) plus a ``bayes_scaling``
+group holding the runs table (one variable per canonical column, along ``row``,
+with the original row labels) and, as attributes, the law spec with its priors (JSON), likelihood,
 sampler settings, diagnostics, package versions and the runs' provenance.
 """
 

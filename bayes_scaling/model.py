@@ -116,7 +116,11 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         mu = law.formula.log_value(env, ops)
         if structure.run_effect:
             run_sd = pm.HalfNormal("run_sd", structure.run_scale)
-            effect = pm.Deterministic("run_effect", run_sd * pm.Normal("run_z", 0.0, 1.0, dims="run"), dims="run")
+            if structure.run_centered:  # many checkpoints per run: the data pin each offset down
+                effect = pm.Normal("run_effect", 0.0, run_sd, dims="run")
+            else:
+                effect = pm.Deterministic("run_effect", run_sd * pm.Normal("run_z", 0.0, 1.0, dims="run"),
+                                          dims="run")
             mu = mu + effect[data["run_idx"]]
         sigma = law.noise["sigma"].pymc("sigma")
         observed = data[observed_name(law)]

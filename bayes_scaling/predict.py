@@ -162,12 +162,16 @@ def decades_beyond_ranges(table: pd.DataFrame, observed_ranges: Mapping[str, tup
     return beyond
 
 
+LOG_LIKELIHOOD_CHUNK = 2**22  # elements (draws x rows) per block: ~32 MiB per float64 temporary
+
+
 def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str,
                    structure=None) -> "xr.Dataset":
     """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO).
 
     With a :class:`~bayes_scaling.hierarchy.Structure`, each row uses its
-    group's parameters and its run's offset.
+    group's parameters and its run's offset. Computed in blocks of rows, so the
+    temporaries stay small next to the result (draws x rows, float64).
     """
     import xarray as xr
     from scipy import stats
@@ -176,17 +180,27 @@ def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str
 
     structure = structure or Structure()
     post = posterior["posterior"].to_dataset()
+    n = len(runs)
     gidx = group_index(structure, runs) if structure.varying else None
-    mu = log_mean_draws(law, post, {c: runs.values(c) for c in law.inputs.values()}, gidx)
-    if structure.run_effect:
-        mu = mu + post["run_effect"].transpose("chain", "draw", "run").values[..., run_index(structure, runs)]
-    y = np.log(runs.values(law.response))[None, None, :]
+    ridx = run_index(structure, runs) if structure.run_effect else None
+    effects = post["run_effect"].transpose("chain", "draw", "run").values if ridx is not None else None
+    inputs = {c: runs.values(c) for c in law.inputs.values()}
+    y = np.log(runs.values(law.response))
     sigma = post["sigma"].values[..., None]
-    if likelihood == "student_t":
-        ll = stats.t.logpdf(y, df=post["nu"].values[..., None], loc=mu, scale=sigma)
-    else:
-        ll = stats.norm.logpdf(y, loc=mu, scale=sigma)
+    nu = post["nu"].values[..., None] if likelihood == "student_t" else None
+    ll = np.empty((*sigma.shape[:2], n))
+    step = max(1, LOG_LIKELIHOOD_CHUNK // max(1, sigma.size))
+    for lo in range(0, n, step):
+        rows = slice(lo, min(n, lo + step))
+        mu = log_mean_draws(law, post, {c: v[rows] for c, v in inputs.items()},
+                            None if gidx is None else gidx[rows])
+        if effects is not None:
+            mu = mu + effects[..., ridx[rows]]
+        if nu is not None:
+            ll[..., rows] = stats.t.logpdf(y[None, None, rows], df=nu, loc=mu, scale=sigma)
+        else:
+            ll[..., rows] = stats.norm.logpdf(y[None, None, rows], loc=mu, scale=sigma)
     name = f"log_{law.response}_obs"
     return xr.Dataset({name: (("chain", "draw", "obs"), ll)},
                       coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                              "obs": np.arange(len(runs))})
+                              "obs": np.arange(n)})

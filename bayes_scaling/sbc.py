@@ -209,7 +209,8 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     settings = {"seed": seed, "n_sims": int(n_sims), "n_runs": len(design), "likelihood": likelihood,
                 "redrawn_prior_draws": truths.attrs.get("redrawn", 0), "draws": draws, "tune": tune, "chains": chains, "rank_draws": int(rank_draws),
                 "priors": spec.prior_source, "band": BAND_METHOD, "band_simulations": band_simulations}
-    kwargs = {"likelihood": likelihood, "draws": draws, "tune": tune, "chains": chains, **fit_kwargs,
+    kwargs = {"likelihood": likelihood, "draws": draws, "tune": tune, "chains": chains, "log_likelihood": False,
+              **fit_kwargs,
               "progress": False, "cores": 1}
     law_json = spec.to_json()
     tasks = []

@@ -53,8 +53,11 @@ print(json.dumps({"import": t_import, "fit": t_fit, "total": total, "second": se
 
 
 def run_child(csv: Path) -> dict:
+    # as on a user's machine, Python caches bytecode (a PYTHONDONTWRITEBYTECODE=1 environment, as in
+    # some sandboxes, would recompile bayes_scaling's sources in every fresh process)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run([sys.executable, "-c", CHILD, str(csv)], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
+                         check=True, cwd=ROOT, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -233,3 +233,15 @@ def test_leave_largest_out_refuses_run_effect_fits():
     grouped = dataclasses.replace(_fit(runs), structure=Structure(run_effect=True))
     with pytest.raises(NotImplementedError, match="'a'.*run effects .*; use refit=False"):
         bs.compare([grouped, _fit(runs, OFF)], names=["a", "b"])
+
+
+def test_a_fit_stored_without_log_likelihood_gets_it_when_compared():
+    runs = _runs()
+    true, off = _fit(runs), _fit(runs, OFF)
+    expected = _quiet_compare([off, true], names=["off", "true"], refit=False)
+    for f in (true, off):
+        del f.posterior["log_likelihood"]  # as fit(log_likelihood=False) or a large fit leaves it
+    assert "log_likelihood" not in true.posterior.children
+    out = _quiet_compare([off, true], names=["off", "true"], refit=False)
+    assert "log_likelihood" in true.posterior.children and "log_likelihood" in off.posterior.children
+    pd.testing.assert_frame_equal(out, expected)

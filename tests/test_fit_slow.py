@@ -151,3 +151,22 @@ def test_pymc_sampler_option():
     assert fit.settings["sampler"] == "pymc"
     assert fit.posterior["posterior"].sizes["draw"] == 300
     assert fit.summary().loc["alpha_N", "median"] == pytest.approx(0.076, rel=0.05)
+
+
+def test_a_large_fit_leaves_the_log_likelihood_for_later(monkeypatch):
+    import importlib
+
+    fit_module = importlib.import_module("bayes_scaling.fit")  # the module (bs.fit is the function)
+    frame = bs.simulate("chinchilla", CHINCHILLA_TRUTH, chinchilla_design(30, seed=3), noise=0.01, seed=3)
+    runs = bs.load_runs(frame)
+    kw = dict(law="chinchilla", seed=3, progress=False, draws=100, tune=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few draws: the convergence warning is not the point here
+        monkeypatch.setattr(fit_module, "LOG_LIKELIHOOD_AUTO_MAX", 4 * 100 * 30)  # exactly this size: stored
+        assert "log_likelihood" in bs.fit(runs, **kw).posterior.children
+        monkeypatch.setattr(fit_module, "LOG_LIKELIHOOD_AUTO_MAX", 4 * 100 * 30 - 1)  # one value more: left out
+        fit = bs.fit(runs, **kw)
+        assert "log_likelihood" not in fit.posterior.children
+        assert "log_likelihood" in bs.fit(runs, log_likelihood=True, **kw).posterior.children
+    ll = fit.with_log_likelihood().posterior["log_likelihood"]["log_loss_obs"]
+    assert ll.shape == (4, 100, 30) and np.isfinite(ll.values).all()

@@ -69,7 +69,27 @@ def test_hierarchical_model_has_group_and_run_dimensions():
     assert m2.named_vars_to_dims["run_effect"] == ("run",) and "run_sd" in m2.named_vars
 
 
-def test_hierarchical_logp_matches_log_likelihood():
+def test_run_offsets_are_centred_when_runs_have_many_checkpoints():
+    from bayes_scaling.hierarchy import CENTERED_MIN_ROWS
+    from bayes_scaling.model import build_model
+
+    law = bs.load_law("kaplan_ns")
+    few = bs.load_runs(simulate_checkpoints("kaplan_ns", NS, checkpoint_design(3, CENTERED_MIN_ROWS - 1), seed=2))
+    many = bs.load_runs(simulate_checkpoints("kaplan_ns", NS, checkpoint_design(3, CENTERED_MIN_ROWS), seed=2))
+    assert not resolve_structure(few, law).run_centered and resolve_structure(many, law).run_centered
+    assert not resolve_structure(many, law, run_centered=False).run_centered
+    assert not resolve_structure(many, law, run_effect=False).run_centered  # no offsets, nothing to centre
+    st = resolve_structure(many, law)
+    assert st.signature() != resolve_structure(many, law, run_centered=False).signature()  # compile-cache key
+    assert Structure.from_dict(st.to_dict()) == st
+    centred = build_model(law, many, structure=st)
+    assert "run_z" not in centred.named_vars and centred["run_effect"] in centred.free_RVs
+    plain = build_model(law, many, structure=resolve_structure(many, law, run_centered=False))
+    assert "run_z" in plain.named_vars and plain["run_effect"] not in plain.free_RVs
+
+
+@pytest.mark.parametrize("centred", [False, True])
+def test_hierarchical_logp_matches_log_likelihood(centred):
     """Our numpy pointwise log-likelihood (groups + run effects) equals PyMC's for the same point."""
     import pymc as pm
     import xarray as xr
@@ -81,7 +101,8 @@ def test_hierarchical_logp_matches_log_likelihood():
     frame["group"] = np.where(frame["N"] > 3e7, "big", "small")
     runs = bs.load_runs(frame)
     law = bs.load_law("kaplan_ns")
-    st = resolve_structure(runs, law, ["alpha_N"], run_effect=True)
+    st = resolve_structure(runs, law, ["alpha_N"], run_effect=True, run_centered=centred)
+    assert st.run_centered == centred
     model = build_model(law, runs, "student_t", st)
     point = model.initial_point()
     rng = np.random.default_rng(0)

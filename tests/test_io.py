@@ -54,3 +54,13 @@ def test_load_rejects_other_files(tmp_path):
     xr.Dataset({"x": ("a", np.arange(3.0))}).to_netcdf(tmp_path / "other.nc", engine="h5netcdf")
     with pytest.raises(ValueError, match="not a bayes_scaling fit"):
         bs.load_fit(tmp_path / "other.nc")
+
+
+def test_a_fit_saved_without_log_likelihood_computes_it_after_loading(tmp_path):
+    fit = mock_fit(n_runs=20)
+    expected = fit.posterior["log_likelihood"]["log_loss_obs"].values
+    del fit.posterior["log_likelihood"]
+    again = bs.load_fit(fit.save(tmp_path / "fit.nc"))
+    assert "log_likelihood" not in again.posterior.children
+    np.testing.assert_allclose(again.with_log_likelihood().posterior["log_likelihood"]["log_loss_obs"].values,
+                               expected, rtol=1e-12)

@@ -68,3 +68,15 @@ def test_normal_likelihood_prediction():
     fit = mock_fit(likelihood="normal")
     out = fit.predict(N=1e9, D=2e10, kind="predictive")
     assert out.loc[0, "loss_lower"] < out.loc[0, "loss_upper"]
+
+
+def test_log_likelihood_in_small_blocks_equals_one_block(monkeypatch):
+    import bayes_scaling.predict as predict
+
+    fit = mock_fit(n_runs=30)
+    whole = predict.log_likelihood(fit.law, fit.posterior, fit.runs, fit.likelihood)["log_loss_obs"].values
+    monkeypatch.setattr(predict, "LOG_LIKELIHOOD_CHUNK", 7 * 1000)  # 1000 draws: blocks of 7 rows, last one short
+    blocks = predict.log_likelihood(fit.law, fit.posterior, fit.runs, fit.likelihood)["log_loss_obs"].values
+    assert blocks.shape == (4, 250, 30)
+    np.testing.assert_array_equal(blocks, whole)
+    np.testing.assert_array_equal(whole, fit.posterior["log_likelihood"]["log_loss_obs"].values)
