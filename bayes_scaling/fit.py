@@ -87,6 +87,12 @@ class Fit:
         tree["posterior"] = type(tree)(post[keep])
         mask = self.runs.data["group"].astype(str).to_numpy() == str(group)
         runs = replace(self.runs, data=self.runs.data.loc[mask])
+        for name in ("observed_data", "constant_data"):  # the group's rows only, renumbered like its runs
+            if name in tree.children:
+                ds = tree[name].to_dataset().isel(obs=np.flatnonzero(mask))
+                tree[name] = type(tree)(ds.assign_coords(obs=np.arange(int(mask.sum()))))
+        if "log_likelihood" in tree.children:  # it used every group's parameters and rows
+            del tree["log_likelihood"]
         return replace(self, posterior=tree, runs=runs,
                        structure=Structure(run_effect=False, run_scale=self.structure.run_scale))
 

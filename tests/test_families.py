@@ -66,6 +66,14 @@ def test_for_group_is_an_ordinary_fit(grouped):
     assert set(g.runs.data["group"]) == {"big_alpha"}
     out = g.allocate(1e24)
     assert out.loc[0, "a_median"] == pytest.approx(0.28 / (0.36 + 0.28), rel=0.02)
+    # the tree's data groups hold that group's rows only; its log-likelihood is recomputed on demand
+    mask = grouped.runs.data["group"].to_numpy() == "big_alpha"
+    np.testing.assert_array_equal(g.posterior["observed_data"]["log_loss_obs"].values,
+                                  grouped.posterior["observed_data"]["log_loss_obs"].values[mask])
+    assert g.posterior["constant_data"].sizes["obs"] == 20 and "log_likelihood" not in g.posterior.children
+    ll = g.with_log_likelihood().posterior["log_likelihood"]["log_loss_obs"].values
+    np.testing.assert_allclose(ll, grouped.posterior["log_likelihood"]["log_loss_obs"].values[..., mask], rtol=1e-12)
+    assert "log_likelihood" in grouped.posterior.children  # the grouped fit itself is untouched
 
 
 def test_compare_and_rank_groups(grouped):
