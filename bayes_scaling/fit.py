@@ -17,7 +17,7 @@ from . import predict as _predict
 from .diagnostics import Diagnostics, diagnose, summarize, warn_if_not_ok
 from .hierarchy import Structure, drop_warmup, resolve_structure
 from .laws import LawSpec, load_law
-from .model import LIKELIHOODS, observed_name, ref_name
+from .model import LIKELIHOODS, collapsed, observed_name, ref_name
 from .runs import Runs, check_runs_for_law, load_runs
 from .sampling import SamplerSettings, run_sampler
 
@@ -292,6 +292,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         of per-parameter prior tables (``"sigma"``/``"nu"`` for the noise).
     likelihood : {"student_t", "normal"}
         Observation model of log(response); Student-t is robust to outliers.
+        With run effects (checkpoints), Normal noise lets the sampler integrate the
+        per-run offsets out exactly (:func:`bayes_scaling.model.collapsed`), which is
+        much faster on large checkpoint tables.
     draws, tune, chains : int
         Posterior draws and warm-up steps per chain, and number of chains.
     seed : int, optional
@@ -351,6 +354,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
                                seed=seed, adaptation=adaptation, target_accept=target_accept,
                                progress=progress)
     trace, used = run_sampler(spec, runs, likelihood, settings, structure)
+    if collapsed(structure, likelihood):  # the sampler integrated the run offsets out: draw them now
+        effects = _predict.run_effect_draws(spec, trace, runs, structure, seed=[int(used.seed), 1])
+        trace["posterior"] = type(trace)(trace["posterior"].to_dataset().assign(run_effect=effects))
     if log_likelihood is None:
         log_likelihood = chains * draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
     posterior = complete_tree(trace, spec, runs, likelihood, structure, log_likelihood=log_likelihood)

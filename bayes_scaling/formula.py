@@ -103,17 +103,16 @@ class Quantity:
     allows taking its log symbolically instead of numerically.
     """
 
-    __slots__ = ("_value", "_log", "_value_fn", "_log_fn", "positive")
+    __slots__ = ("_value", "_log", "_value_fn", "_log_fn", "_ops", "positive")
 
     def __init__(self, *, value_fn=None, log_fn=None, positive: bool, ops: Ops):
         if value_fn is None and log_fn is None:
             raise ValueError("a Quantity needs a value or a log")
         self._value = self._log = None
         self.positive = positive
-        self._value_fn = value_fn if value_fn is not None else (lambda: ops.exp(self.log()))
-        if log_fn is None:
-            log_fn = lambda: ops.log(self.value())  # noqa: E731 (numeric log: no symbolic form)
-        self._log_fn = log_fn
+        # no closure over self (it would be a reference cycle, keeping every cached array alive
+        # until the cyclic garbage collector runs): the missing one is derived in value()/log()
+        self._value_fn, self._log_fn, self._ops = value_fn, log_fn, ops
 
     @classmethod
     def of_value(cls, value, ops: Ops, positive: bool = False) -> "Quantity":
@@ -138,12 +137,12 @@ class Quantity:
 
     def value(self):
         if self._value is None:
-            self._value = self._value_fn()
+            self._value = self._value_fn() if self._value_fn is not None else self._ops.exp(self.log())
         return self._value
 
     def log(self):
-        if self._log is None:
-            self._log = self._log_fn()
+        if self._log is None:  # without a log_fn: the numeric log (no symbolic form)
+            self._log = self._log_fn() if self._log_fn is not None else self._ops.log(self.value())
         return self._log
 
 

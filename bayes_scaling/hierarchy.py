@@ -17,7 +17,9 @@ Two departures from "one law, independent runs", both chosen explicitly:
   not 50. The offsets are sampled centred (``run_effect`` itself) when the runs
   have many checkpoints each (median >= ``CENTERED_MIN_ROWS``: the data pin each
   offset down, and the non-centred form ``run_sd * run_z`` would make a funnel
-  between ``run_sd`` and the ``run_z``), non-centred otherwise. The first fraction of each run's checkpoints (warm-up, default 10%)
+  between ``run_sd`` and the ``run_z``), non-centred otherwise. With Normal noise
+  they are not sampled at all but integrated out exactly and drawn afterwards
+  (:func:`bayes_scaling.model.collapsed`). The first fraction of each run's checkpoints (warm-up, default 10%)
   can be dropped with :func:`drop_warmup`; the count is recorded in
   ``Runs.dropped``.
 """

@@ -33,7 +33,7 @@ from .laws import LawSpec
 if TYPE_CHECKING:
     from .runs import Runs
 
-__all__ = ["LIKELIHOODS", "build_model", "model_data", "ref_name", "observed_name"]
+__all__ = ["LIKELIHOODS", "build_model", "model_data", "collapsed", "ref_name", "observed_name"]
 
 LIKELIHOODS = ("student_t", "normal")
 
@@ -47,7 +47,20 @@ def observed_name(law: LawSpec) -> str:
     return f"log_{law.response}"
 
 
-def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None) -> dict[str, np.ndarray]:
+def collapsed(structure: Structure | None, likelihood: str) -> bool:
+    """Whether the run offsets are integrated out of the likelihood (Normal noise with run effects).
+
+    With Normal noise, a run's rows are jointly Normal given the law: covariance
+    ``sigma^2 I + run_sd^2 11'``. Its log density needs only the run's residual sum and the
+    total sum of squares, so the sampler sees the law, ``sigma`` and ``run_sd`` and none of the
+    per-run offsets: the same posterior, a few parameters instead of hundreds. The offsets are
+    drawn afterwards from their exact conditional (:func:`bayes_scaling.predict.run_effect_draws`).
+    """
+    return structure is not None and structure.run_effect and likelihood == "normal"
+
+
+def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
+               likelihood: str = "student_t") -> dict[str, np.ndarray]:
     """The values of every ``pm.Data`` container of the model, from the runs."""
     data: dict[str, np.ndarray] = {}
     references = {p.reference.input for p in law.parameters.values() if p.reference is not None}
@@ -61,6 +74,8 @@ def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None) -> 
         data["group_idx"] = group_index(structure, runs)
     if structure is not None and structure.run_effect:
         data["run_idx"] = run_index(structure, runs)
+        if collapsed(structure, likelihood):
+            data["run_rows"] = np.bincount(data["run_idx"], minlength=len(structure.runs)).astype(float)
     return data
 
 
@@ -91,14 +106,15 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     structure = structure or Structure()
     ops = pytensor_ops()
-    values = model_data(law, runs, structure)
+    values = model_data(law, runs, structure, likelihood)
     coords = {"obs": np.arange(len(runs))}
     if structure.varying:
         coords["group"] = list(structure.groups)
     if structure.run_effect:
         coords["run"] = list(structure.runs)
     with pm.Model(coords=coords) as model:
-        data = {k: pm.Data(k, v, dims="obs" if np.ndim(v) else None) for k, v in values.items()}
+        data = {k: pm.Data(k, v, dims=None if not np.ndim(v) else "run" if k == "run_rows" else "obs")
+                for k, v in values.items()}
         inputs = {sym: Quantity.of_log(data[f"log_{sym}"], ops) for sym in law.inputs}
         pop: dict[str, Quantity] = {}  # population level: scalars
         grp: dict[str, Quantity] = {}  # group level: vectors for varying parameters
@@ -114,6 +130,9 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         for name, q in grp.items():
             env[name] = q if not _is_vector(name, structure, law) else _take(q, gidx, ops)
         mu = law.formula.log_value(env, ops)
+        if collapsed(structure, likelihood):
+            _collapsed_normal(law, mu, data, len(structure.runs), structure.run_scale)
+            return model
         if structure.run_effect:
             run_sd = pm.HalfNormal("run_sd", structure.run_scale)
             if structure.run_centered:  # many checkpoints per run: the data pin each offset down
@@ -131,6 +150,28 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         else:
             pm.Normal(observed_name(law) + "_obs", mu=mu, sigma=sigma, observed=observed, dims="obs")
     return model
+
+
+def _collapsed_normal(law: LawSpec, mu, data, n_runs: int, run_scale: float) -> None:
+    """Normal noise with the run offsets integrated out (see :func:`collapsed`).
+
+    Per run r with n_r rows and residuals z = log y - mu: covariance sigma^2 I + tau^2 11', so
+    log p = -n_r/2 log(2 pi) - (n_r - 1) log sigma - 1/2 log(sigma^2 + n_r tau^2)
+            - (sum z^2 - tau^2 (sum z)^2 / (sigma^2 + n_r tau^2)) / (2 sigma^2).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    run_sd = pm.HalfNormal("run_sd", run_scale)
+    sigma = law.noise["sigma"].pymc("sigma")
+    z = data[observed_name(law)] - mu
+    run_sum = pt.inc_subtensor(pt.zeros(n_runs)[data["run_idx"]], z)
+    s2, t2, n_r = sigma**2, run_sd**2, data["run_rows"]
+    denom = s2 + n_r * t2
+    n = z.shape[0]
+    pm.Potential(observed_name(law) + "_marginal",
+                 -0.5 * n * np.log(2 * np.pi) - (n - n_runs) * pt.log(sigma) - 0.5 * pt.sum(pt.log(denom))
+                 - 0.5 * (pt.sum(z * z) - t2 * pt.sum(run_sum * run_sum / denom)) / s2)
 
 
 def _is_vector(name: str, structure: Structure, law: LawSpec) -> bool:

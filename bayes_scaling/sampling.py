@@ -120,7 +120,7 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
             _CACHE.popitem(last=False)
     else:
         _CACHE.move_to_end(key)
-        compiled = entry.with_data(model_data(law, runs, structure))
+        compiled = entry.with_data(model_data(law, runs, structure, likelihood))
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}

@@ -8,8 +8,10 @@ Data: 200 runs x 500 checkpoints (10^5 rows) simulated from Kaplan's L(N, S) = (
 1% noise; ``bs.fit(runs, law="kaplan_ns")`` turns the run effect on by itself and drops the first
 10% of each run (90,000 rows are fitted).
 
-1. **The package's fit**, in a fresh process: ``bs.fit(runs, law="kaplan_ns", seed=1,
-   tune=..., draws=...)`` (nutpie + numba, float64, 4 chains on 2 cores). Wall time, where it
+1. **The package's fit**, in a fresh process per likelihood: ``bs.fit(runs, law="kaplan_ns", seed=1,
+   tune=..., draws=..., likelihood=...)`` (nutpie + numba, float64, 4 chains on 2 cores), with the
+   default Student-t noise (run offsets sampled, centred) and with Normal noise (run offsets
+   integrated out of the likelihood, then drawn from their conditional). Wall time, where it
    went, convergence (R-hat <= 1.01 and ESS_bulk >= 400 for every sampled quantity, run effects
    included) and peak memory (``ru_maxrss`` of the process; tracemalloc's peak of Python/numpy
    allocations).
@@ -68,7 +70,8 @@ def child_fit(args) -> dict:
     runs = make_runs(args.runs, args.steps)
     rss_data = peak_rss_gib()
     t0 = time.perf_counter()
-    fit = bs.fit(runs, law="kaplan_ns", seed=1, progress=False, tune=args.tune, draws=args.draws)
+    fit = bs.fit(runs, law="kaplan_ns", seed=1, progress=False, tune=args.tune, draws=args.draws,
+                 likelihood=args.likelihood)
     wall = time.perf_counter() - t0
     _, traced = tracemalloc.get_traced_memory()
     d = fit.diagnostics
@@ -79,7 +82,7 @@ def child_fit(args) -> dict:
             "worst_ess": d.worst_ess, "divergences": d.divergences, "verdict": d.verdict,
             "steps_per_draw": float(n_steps.mean()),
             "summary": {p: {k: float(s.loc[p, k]) for k in ("median", "lower", "upper", "r_hat", "ess_bulk")}
-                        for p in REPORTED},
+                        for p in REPORTED if p in s.index},
             "peak_rss_gib": peak_rss_gib(), "rss_after_data_gib": rss_data, "tracemalloc_peak_gib": traced / 2**30,
             "draws_total": int(n_steps.size)}
 
@@ -182,9 +185,64 @@ def child_numpyro(args) -> dict:
 
 
 # ----------------------------------------------------------------------------- parent
-def spawn(kind: str, args, env: dict | None = None, timeout: float = 3600) -> dict:
+LIKELIHOODS = {"student_t": "Student-t (default)", "normal": "Normal (run offsets integrated out)"}
+
+
+def print_fits(fits: dict) -> None:
+    """Table 1: the package's fit, one column per likelihood."""
+    print("**1. The package's fit** (`bs.fit(runs, law=\"kaplan_ns\", likelihood=...)`, nutpie + numba, "
+          "float64), each in a fresh process:\n")
+    ok = {k: f for k, f in fits.items() if "error" not in f}
+    for k, f in fits.items():
+        if "error" in f:
+            print(f"{LIKELIHOODS[k]}: failed: {f['error']}\n")
+    if not ok:
+        return
+
+    def row(label, fn, target=""):
+        print(f"| {label} | " + " | ".join(fn(f) for f in ok.values()) + f" | {target} |")
+
+    def other(f):
+        tm = f["timings"]
+        return f["wall"] - sum(tm.get(k, 0.0) for k in ("import_nutpie", "build", "compile", "sample"))
+
+    def conv(f):
+        good = f["max_rhat"] <= 1.01 and f["min_ess_bulk"] >= 400
+        return (f"{'yes' if good else 'NO'}: max R-hat {f['max_rhat']:.3f} ({f['worst_rhat']}), min ESS_bulk "
+                f"{f['min_ess_bulk']:.0f} ({f['worst_ess']}), {f['divergences']} divergences")
+
+    print("| quantity | " + " | ".join(LIKELIHOODS[k] for k in ok) + " | target |")
+    print("|---|" + "---:|" * len(ok) + "---:|")
+    row("wall time of `bs.fit` (s)", lambda f: f"**{f['wall']:.0f}**", "<= 60")
+    row("&nbsp;&nbsp;of which graph build", lambda f: f"{f['timings'].get('build', 0):.1f}")
+    row("&nbsp;&nbsp;of which compile", lambda f: f"{f['timings'].get('compile', 0):.1f} (disk cache hit: "
+        f"{'yes' if f['timings'].get('compile_cache_hit') else 'no'})")
+    row("&nbsp;&nbsp;of which sampling", lambda f: f"{f['timings'].get('sample', 0):.0f}")
+    row("&nbsp;&nbsp;of which drawing offsets, diagnostics, rest", lambda f: f"{other(f):.0f}")
+    row("leapfrog steps per draw (after tuning)", lambda f: f"{f['steps_per_draw']:.1f}")
+    row("converged (R-hat <= 1.01, ESS_bulk >= 400)", conv)
+    row("peak memory, RSS (GiB)", lambda f: f"**{f['peak_rss_gib']:.2f}**", "<= 2")
+    row("peak of Python/numpy allocations, tracemalloc (GiB)", lambda f: f"{f['tracemalloc_peak_gib']:.2f}")
+    first = next(iter(ok.values()))
+    print(f"\nThe pointwise log-likelihood of {first['draws_total']} draws x {first['fitted_rows']:,} rows would take "
+          f"{first['draws_total'] * first['fitted_rows'] * 8 / 2**30:.2f} GiB; fits above 5e7 values do not store "
+          "it (`Fit.with_log_likelihood()` computes it on demand).\n")
+    truth = {**TRUTH, "run_sd": RUN_SD, "sigma": NOISE}
+    print("| parameter | truth | " + " | ".join(f"{LIKELIHOODS[k]}: median [90%], R-hat, ESS_bulk" for k in ok) + " |")
+    print("|---|---:|" + "---|" * len(ok))
+    for p in REPORTED:
+        cells = []
+        for f in ok.values():
+            v = f["summary"].get(p)
+            cells.append("-" if v is None else f"{v['median']:.4g} [{v['lower']:.4g}, {v['upper']:.4g}], "
+                                               f"{v['r_hat']:.3f}, {v['ess_bulk']:.0f}")
+        print(f"| {p} | {truth[p]:.4g} | " if p in truth else f"| {p} | - | ", end="")
+        print(" | ".join(cells) + " |")
+    print()
+
+def spawn(kind: str, args, env: dict | None = None, timeout: float = 3600, extra: tuple = ()) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--runs", str(args.runs), "--steps", str(args.steps),
-           "--tune", str(args.tune), "--draws", str(args.draws)]
+           "--tune", str(args.tune), "--draws", str(args.draws), *extra]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})},
                              timeout=timeout)
@@ -207,6 +265,7 @@ def main() -> None:
     parser.add_argument("--numpyro", action="store_true", help="also sample with numpyro (slow)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per fresh process")
     parser.add_argument("--child", choices=["fit", "grad", "numpyro"], help=argparse.SUPPRESS)
+    parser.add_argument("--likelihood", default="student_t", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = {"fit": child_fit, "grad": child_grad, "numpyro": child_numpyro}[args.child](args)
@@ -220,38 +279,11 @@ def main() -> None:
     print(f"{args.runs} runs x {args.steps} checkpoints = {rows:,} rows (kaplan_ns, run_sd {RUN_SD}, noise "
           f"{NOISE}); 4 chains x ({args.tune} tune + {args.draws} draws), seed 1.\n")
 
-    fit = None if args.skip_fit else spawn("fit", args, timeout=args.timeout)
-    if fit is not None:
-        print("**1. The package's fit** (`bs.fit(runs, law=\"kaplan_ns\")`, nutpie + numba, float64):\n")
-        if "error" in fit:
-            print(f"failed: {fit['error']}\n")
-        else:
-            tm = fit["timings"]
-            conv = fit["max_rhat"] <= 1.01 and fit["min_ess_bulk"] >= 400
-            other = fit["wall"] - sum(tm.get(k, 0.0) for k in ("import_nutpie", "build", "compile", "sample"))
-            ll_gib = fit["draws_total"] * fit["fitted_rows"] * 8 / 2**30
-            print("| quantity | value | target |\n|---|---:|---:|")
-            print(f"| wall time of `bs.fit` (s) | {fit['wall']:.0f} | <= 60 |")
-            print(f"|   of which graph build | {tm.get('build', 0):.1f} | |")
-            print(f"|   of which compile (disk cache hit: {'yes' if tm.get('compile_cache_hit') else 'no'}) "
-                  f"| {tm.get('compile', 0):.1f} | |")
-            print(f"|   of which sampling | {tm.get('sample', 0):.0f} | |")
-            print(f"|   of which log-likelihood, diagnostics, rest | {other:.0f} | |")
-            print(f"| leapfrog steps per draw (after tuning) | {fit['steps_per_draw']:.1f} | |")
-            print(f"| converged (R-hat <= 1.01, ESS_bulk >= 400) | {'yes' if conv else 'NO'}: max R-hat "
-                  f"{fit['max_rhat']:.3f} ({fit['worst_rhat']}), min ESS_bulk {fit['min_ess_bulk']:.0f} "
-                  f"({fit['worst_ess']}), {fit['divergences']} divergences | |")
-            print(f"| peak memory, RSS (GiB) | {fit['peak_rss_gib']:.2f} | <= 2 |")
-            print(f"| peak of Python/numpy allocations, tracemalloc (GiB) | {fit['tracemalloc_peak_gib']:.2f} | |")
-            print(f"| one pointwise log-likelihood array ({fit['draws_total']} draws x {fit['fitted_rows']:,} "
-                  f"rows, float64; GiB) | {ll_gib:.2f} | |")
-            print("\n| parameter | truth | median | 90% interval | R-hat | ESS_bulk |\n|---|---:|---:|---|---:|---:|")
-            truth = {**TRUTH, "run_sd": RUN_SD, "sigma": NOISE}
-            for p, v in fit["summary"].items():
-                t = f"{truth[p]:.4g}" if p in truth else "-"
-                print(f"| {p} | {t} | {v['median']:.4g} | [{v['lower']:.4g}, {v['upper']:.4g}] | "
-                      f"{v['r_hat']:.3f} | {v['ess_bulk']:.0f} |")
-            print()
+    fits = {} if args.skip_fit else {
+        lik: spawn("fit", args, timeout=args.timeout, extra=("--likelihood", lik)) for lik in LIKELIHOODS}
+    if fits:
+        print_fits(fits)
+    fit = fits.get("student_t")
 
     grads = {"float64": spawn("grad", args, timeout=args.timeout),
              "float32": spawn("grad", args, env={"PYTENSOR_FLAGS": "floatX=float32"}, timeout=args.timeout)}

@@ -66,3 +66,36 @@ def test_run_effect_gives_nominal_coverage_and_its_absence_does_not():
                 covered[effect] += [s.loc[p, "lower"] <= NS[p] <= s.loc[p, "upper"] for p in ("alpha_N", "Nc")]
     assert np.mean(covered[True]) >= 0.75, covered
     assert np.mean(covered[False]) <= 0.6, covered
+
+
+def test_integrating_the_run_offsets_out_gives_the_same_posterior(monkeypatch):
+    """Normal noise with run effects: the collapsed model (offsets integrated out, then drawn from
+    their conditional) and the centred model that samples every offset agree."""
+    import importlib
+    from collections import OrderedDict
+
+    frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(12, 20), run_sd=0.03, noise=0.005, seed=5)
+    runs = bs.load_runs(frame)
+    kw = dict(law="kaplan_ns", likelihood="normal", seed=5, progress=False, draws=1000, tune=1000)
+    fast = bs.fit(runs, **kw)
+    assert "run_effect" in fast.posterior["posterior"] and "run_z" not in fast.posterior["posterior"]
+    model_module, fit_module = importlib.import_module("bayes_scaling.model"), importlib.import_module("bayes_scaling.fit")
+    monkeypatch.setattr(model_module, "collapsed", lambda structure, likelihood: False)
+    monkeypatch.setattr(fit_module, "collapsed", lambda structure, likelihood: False)
+    # the compiled-model caches key on (law, structure, likelihood, size), which fix the collapse: bypass them
+    monkeypatch.setattr(importlib.import_module("bayes_scaling.sampling"), "_CACHE", OrderedDict())
+    monkeypatch.setenv("BAYES_SCALING_NO_COMPILE_CACHE", "1")
+    full = bs.fit(runs, **kw)
+    assert full.structure.run_centered and "run_effect" in full.posterior["posterior"]
+    for f in (fast, full):
+        assert f.diagnostics.ok, str(f.diagnostics)
+    a, b = fast.summary(), full.summary()
+    for p in ("alpha_N", "alpha_S", "Nc", "Sc", "run_sd", "sigma"):
+        se = np.hypot(a.loc[p, "sd"] / np.sqrt(a.loc[p, "ess_bulk"]), b.loc[p, "sd"] / np.sqrt(b.loc[p, "ess_bulk"]))
+        assert abs(a.loc[p, "median"] - b.loc[p, "median"]) < 5 * se + 1e-12, (p, a.loc[p], b.loc[p])
+        assert a.loc[p, "sd"] == pytest.approx(b.loc[p, "sd"], rel=0.15), p
+    ea = fast.posterior["posterior"]["run_effect"].median(("chain", "draw"))
+    eb = full.posterior["posterior"]["run_effect"].median(("chain", "draw"))
+    np.testing.assert_allclose(ea.values, eb.values, atol=0.005)
+    pred = [f.predict(N=1e9, step=1e5, kind="predictive").iloc[0] for f in (fast, full)]
+    assert pred[0]["loss_median"] == pytest.approx(pred[1]["loss_median"], rel=0.01)

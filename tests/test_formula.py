@@ -131,3 +131,33 @@ def test_min_max_positivity():
     f = parse("min(N, D)", NAMES)
     env = _env({"N": np.array([1e-300, 1e300]), "D": np.array([1e300, 1e-300])}, NUMPY_OPS)
     np.testing.assert_allclose(f.log_value(env, NUMPY_OPS), np.log([1e-300, 1e-300]))
+
+
+def test_evaluated_formulas_free_their_arrays_without_the_garbage_collector():
+    """No reference cycles: a law evaluated over draws x rows frees its temporaries at once
+    (a cycle kept ~5 draws x rows arrays alive per evaluation until the cyclic GC ran: 1.7 GiB
+    while drawing run offsets for 10^5 checkpoint rows)."""
+    import gc
+    import weakref
+
+    from bayes_scaling.laws import load_law
+
+    law = load_law("chinchilla")
+    gc.disable()
+    try:
+        q = Quantity.of_log(np.zeros(3), NUMPY_OPS)
+        cached = weakref.ref(q.value())  # exp computed from the log, and cached
+        p = Quantity.of_value(np.ones(3), NUMPY_OPS, positive=True)
+        logged = weakref.ref(p.log())
+        del q, p
+        assert cached() is None and logged() is None
+        env = {k: Quantity.of_value(np.full(4, v), NUMPY_OPS, positive=True)
+               for k, v in {"E": 1.7, "A": 400.0, "B": 410.0, "alpha": 0.34, "beta": 0.28}.items()}
+        env.update(N=Quantity.of_log(np.log(np.full(4, 1e9)), NUMPY_OPS),
+                   D=Quantity.of_log(np.log(np.full(4, 2e10)), NUMPY_OPS))
+        out = law.formula.log_value(env, NUMPY_OPS)
+        kept = [weakref.ref(x) for q in env.values() for x in (q._value, q._log) if isinstance(x, np.ndarray)]
+        del env
+        assert np.isfinite(out).all() and all(r() is None for r in kept)
+    finally:
+        gc.enable()

@@ -127,3 +127,61 @@ def test_fit_separately_needs_groups():
     runs = bs.load_runs(bs.simulate("chinchilla", CHINCHILLA_TRUTH, chinchilla_design(20), seed=0))
     with pytest.raises(ValueError, match="needs a 'group' column"):
         bs.fit_separately(runs)
+
+
+def test_normal_noise_integrates_the_run_offsets_out_exactly():
+    """With Normal noise the model's log density is the runs' joint Normal density
+    (covariance sigma^2 I + run_sd^2 11'), with no per-run offsets left to sample."""
+    from scipy import stats
+
+    from bayes_scaling.model import build_model, collapsed
+
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", NS, checkpoint_design(4, 6), seed=3))
+    law = bs.load_law("kaplan_ns")
+    st = resolve_structure(runs, law)
+    assert collapsed(st, "normal") and not collapsed(st, "student_t")
+    assert not collapsed(resolve_structure(runs, law, run_effect=False), "normal")
+    model = build_model(law, runs, "normal", st)
+    assert sorted(v.name for v in model.free_RVs) == ["alpha_N", "alpha_S", "log_Nc_ref", "log_Sc_ref", "run_sd",
+                                                      "sigma"]
+    rng = np.random.default_rng(0)
+    point = {k: v + 0.1 * rng.standard_normal(np.shape(v)) for k, v in model.initial_point().items()}
+    args = [point[v.name] for v in model.value_vars]
+    names = ["alpha_N", "alpha_S", "Nc", "Sc", "sigma", "run_sd"]
+    graphs = model.replace_rvs_by_values([model.potentials[0], *[model[n] for n in names]])
+    ours, *values = model.compile_fn(graphs, inputs=model.value_vars, point_fn=False,
+                                     on_unused_input="ignore")(*args)
+    p = dict(zip(names, values))
+    d = runs.data
+    mu = np.log((p["Nc"] / d["N"].to_numpy()) ** p["alpha_N"] + (p["Sc"] / d["step"].to_numpy()) ** p["alpha_S"])
+    y, ids = np.log(d["loss"].to_numpy()), d["run"].astype(str).to_numpy()
+    brute = sum(stats.multivariate_normal(mu[ids == r], p["sigma"] ** 2 * np.eye((ids == r).sum())
+                                          + p["run_sd"] ** 2).logpdf(y[ids == r]) for r in np.unique(ids))
+    assert float(ours) == pytest.approx(brute, rel=1e-10)
+
+
+def test_run_offsets_are_drawn_from_their_exact_conditional():
+    import xarray as xr
+
+    from bayes_scaling.predict import run_effect_draws
+
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", NS, checkpoint_design(3, 8), run_sd=0.03, noise=0.01,
+                                             seed=4))
+    law = bs.load_law("kaplan_ns")
+    st = resolve_structure(runs, law)
+    fixed = {**NS, "sigma": 0.01, "run_sd": 0.03}
+    shape = (2, 20000)  # every draw at the same parameters: the offsets' spread is the conditional's
+    post = xr.Dataset({k: (("chain", "draw"), np.full(shape, v)) for k, v in fixed.items()})
+    tree = xr.DataTree()
+    tree["posterior"] = xr.DataTree(post)
+    draws = run_effect_draws(law, tree, runs, st, seed=1)
+    assert draws.dims == ("chain", "draw", "run") and list(draws["run"].values) == list(st.runs)
+    d = runs.data
+    z = np.log(d["loss"].to_numpy()) - np.log((NS["Nc"] / d["N"].to_numpy()) ** NS["alpha_N"]
+                                              + (NS["Sc"] / d["step"].to_numpy()) ** NS["alpha_S"])
+    for r in st.runs:  # Normal prior N(0, tau^2), n Normal observations: precision n/s^2 + 1/t^2
+        k = d["run"].astype(str).to_numpy() == r
+        precision = k.sum() / 0.01**2 + 1 / 0.03**2
+        got = draws.sel(run=r).values.ravel()
+        assert got.mean() == pytest.approx(z[k].sum() / 0.01**2 / precision, abs=4 * precision**-0.5 / 200)
+        assert got.std() == pytest.approx(precision**-0.5, rel=0.02)
