@@ -321,29 +321,13 @@ def _predict_cols(fitted, inputs: dict, prob: float, kind: str, group: str | Non
 
 # ----------------------------------------------------------------------------- baseline
 def is_chinchilla_form(law) -> bool:
-    """Whether a law is ``E + A/N**alpha + B/D**beta`` in N and D (checked numerically)."""
-    from .formula import NUMPY_OPS, Quantity
+    """Whether a law of the loss is ``E + A/N**alpha + B/D**beta`` in N and D, whatever its parameter
+    names and term order (:func:`bayes_scaling.optimum.chinchilla_terms`)."""
     from .laws import load_law
+    from .optimum import chinchilla_terms
 
     spec = load_law(law)
-    if set(spec.parameters) != {"E", "A", "B", "alpha", "beta"} or sorted(spec.inputs.values()) != ["D", "N"] \
-            or spec.response != "loss":
-        return False
-    rng = np.random.default_rng(0)
-    n, d = np.exp(rng.uniform(15, 25, 16)), np.exp(rng.uniform(18, 28, 16))
-    for _ in range(3):
-        p = {"E": rng.uniform(0.5, 3), "A": np.exp(rng.uniform(2, 8)), "B": np.exp(rng.uniform(2, 8)),
-             "alpha": rng.uniform(0.1, 0.6), "beta": rng.uniform(0.1, 0.6)}
-        env = {k: Quantity.of_value(float(v), NUMPY_OPS, positive=True) for k, v in p.items()}
-        cols = {"N": n, "D": d}
-        for sym, col in spec.inputs.items():
-            env[sym] = Quantity.of_log(np.log(cols[col]), NUMPY_OPS)
-        with np.errstate(all="ignore"):
-            got = np.asarray(spec.formula.log_value(env, NUMPY_OPS), dtype=float)
-        want = np.log(p["E"] + p["A"] / n ** p["alpha"] + p["B"] / d ** p["beta"])
-        if not np.allclose(got, want, rtol=1e-9, atol=1e-12):
-            return False
-    return True
+    return spec.response == "loss" and chinchilla_terms(spec) is not None
 
 
 def _baseline_applies(spec, runs: Runs, baseline) -> tuple[bool, str]:

@@ -19,9 +19,9 @@ Two departures from "one law, independent runs", both chosen explicitly:
   offset down, and the non-centred form ``run_sd * run_z`` would make a funnel
   between ``run_sd`` and the ``run_z``), non-centred otherwise. With Normal noise
   they are not sampled at all but integrated out exactly and drawn afterwards
-  (:func:`bayes_scaling.model.collapsed`). The first fraction of each run's checkpoints (warm-up, default 10%)
-  can be dropped with :func:`drop_warmup`; the count is recorded in
-  ``Runs.dropped``.
+  (:func:`bayes_scaling.model.collapsed`). The first fraction of each run's
+  checkpoints (warm-up, default 10%) can be dropped with :func:`drop_warmup`; the
+  count is recorded in ``Runs.dropped``.
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ def resolve_structure(runs: "Runs", law: "LawSpec", pooled: str | Sequence[str] 
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be finite and > 0, got {value}")
     if run_centered is None:
-        run_centered = bool(run_effect) and float(runs.data["run"].astype(str).value_counts().median()) >= CENTERED_MIN_ROWS
+        rows_per_run = runs.data["run"].astype(str).value_counts() if run_effect else None
+        run_centered = rows_per_run is not None and float(rows_per_run.median()) >= CENTERED_MIN_ROWS
     return Structure(varying=tuple(varying), groups=groups, run_effect=bool(run_effect), runs=run_ids,
                      group_scale=float(group_scale), run_scale=float(run_scale),
                      run_centered=bool(run_centered and run_effect))

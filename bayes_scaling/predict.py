@@ -166,6 +166,24 @@ def decades_beyond_ranges(table: pd.DataFrame, observed_ranges: Mapping[str, tup
 LOG_LIKELIHOOD_CHUNK = 2**22  # elements (draws x rows) per block: ~32 MiB per float64 temporary
 
 
+def _log_mean_blocks(law: LawSpec, post: "xr.Dataset", runs, structure):
+    """``(rows, log mean)`` for consecutive blocks of the runs' rows, over every draw.
+
+    Each block's array is ``(chain, draw, rows)`` with about :data:`LOG_LIKELIHOOD_CHUNK`
+    values, so per-row work over all draws never holds more than a block's temporaries.
+    """
+    from .hierarchy import group_index
+
+    n = len(runs)
+    gidx = group_index(structure, runs) if structure.varying else None
+    inputs = {c: runs.values(c) for c in law.inputs.values()}
+    step = max(1, LOG_LIKELIHOOD_CHUNK // max(1, post["sigma"].size))
+    for lo in range(0, n, step):
+        rows = slice(lo, min(n, lo + step))
+        yield rows, log_mean_draws(law, post, {c: v[rows] for c, v in inputs.items()},
+                                   None if gidx is None else gidx[rows])
+
+
 def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str,
                    structure=None) -> "xr.Dataset":
     """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO).
@@ -177,24 +195,17 @@ def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str
     import xarray as xr
     from scipy import stats
 
-    from .hierarchy import Structure, group_index, run_index
+    from .hierarchy import Structure, run_index
 
     structure = structure or Structure()
     post = posterior["posterior"].to_dataset()
-    n = len(runs)
-    gidx = group_index(structure, runs) if structure.varying else None
     ridx = run_index(structure, runs) if structure.run_effect else None
     effects = post["run_effect"].transpose("chain", "draw", "run").values if ridx is not None else None
-    inputs = {c: runs.values(c) for c in law.inputs.values()}
     y = np.log(runs.values(law.response))
     sigma = post["sigma"].values[..., None]
     nu = post["nu"].values[..., None] if likelihood == "student_t" else None
-    ll = np.empty((*sigma.shape[:2], n))
-    step = max(1, LOG_LIKELIHOOD_CHUNK // max(1, sigma.size))
-    for lo in range(0, n, step):
-        rows = slice(lo, min(n, lo + step))
-        mu = log_mean_draws(law, post, {c: v[rows] for c, v in inputs.items()},
-                            None if gidx is None else gidx[rows])
+    ll = np.empty((*sigma.shape[:2], len(runs)))
+    for rows, mu in _log_mean_blocks(law, post, runs, structure):
         if effects is not None:
             mu = mu + effects[..., ridx[rows]]
         if nu is not None:
@@ -204,7 +215,7 @@ def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str
     name = f"log_{law.response}_obs"
     return xr.Dataset({name: (("chain", "draw", "obs"), ll)},
                       coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                              "obs": np.arange(n)})
+                              "obs": np.arange(len(runs))})
 
 
 def run_effect_draws(law: LawSpec, posterior: "xr.DataTree", runs, structure, seed) -> "xr.DataArray":
@@ -219,21 +230,16 @@ def run_effect_draws(law: LawSpec, posterior: "xr.DataTree", runs, structure, se
     """
     import xarray as xr
 
-    from .hierarchy import group_index, run_index
+    from .hierarchy import run_index
 
     post = posterior["posterior"].to_dataset()
-    n, n_runs = len(runs), len(structure.runs)
-    gidx = group_index(structure, runs) if structure.varying else None
+    n_runs = len(structure.runs)
     ridx = run_index(structure, runs)
-    inputs = {c: runs.values(c) for c in law.inputs.values()}
     y = np.log(runs.values(law.response))
     sigma, tau = post["sigma"].values, post["run_sd"].values
     sums = np.zeros((*sigma.shape, n_runs))
-    step = max(1, LOG_LIKELIHOOD_CHUNK // max(1, sigma.size))
-    for lo in range(0, n, step):
-        rows = slice(lo, min(n, lo + step))
-        mu = log_mean_draws(law, post, {c: v[rows] for c, v in inputs.items()}, None if gidx is None else gidx[rows])
-        resid = (y[rows] - mu).reshape(-1, rows.stop - lo)  # (draws, rows)
+    for rows, mu in _log_mean_blocks(law, post, runs, structure):
+        resid = (y[rows] - mu).reshape(-1, rows.stop - rows.start)  # (draws, rows)
         cell = ridx[rows][None, :] + n_runs * np.arange(resid.shape[0])[:, None]  # (draw, run) as one index
         sums += np.bincount(cell.ravel(), weights=resid.ravel(), minlength=sums.size).reshape(sums.shape)
     n_r = np.bincount(ridx, minlength=n_runs)
