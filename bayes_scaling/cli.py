@@ -121,7 +121,7 @@ def fit_command(
              "loss, group, run, step, B, U, B_crit; columns already named so need no mapping.")] = None,
     priors: Annotated[Optional[str], typer.Option("--priors", metavar="PRESET",
                                                   help="Prior preset of the law (see `laws`); default: the spec's weakly informative priors.")] = None,
-    likelihood: Annotated[LikelihoodChoice, typer.Option("--likelihood", help="Observation model of log(response); student_t is robust to outliers.")] = LikelihoodChoice.student_t,
+    likelihood: Annotated[LikelihoodChoice, typer.Option("--likelihood", help="Observation model of log(response); student_t is robust to outliers; auto: student_t, or normal (run offsets integrated out) with run effects on >= 20,000 rows.")] = LikelihoodChoice.auto,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=1, help="Warm-up steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option(min=1, help="Number of chains.")] = 4,

@@ -45,6 +45,7 @@ _FIT_INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError)
 
 
 class LikelihoodChoice(str, enum.Enum):
+    auto = "auto"
     student_t = "student_t"
     normal = "normal"
 

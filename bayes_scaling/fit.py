@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from . import predict as _predict
-from .diagnostics import Diagnostics, diagnose, summarize, warn_if_not_ok
+from .diagnostics import Diagnostics, diagnose, noise_checks, summarize, warn_if_not_ok
 from .hierarchy import Structure, drop_warmup, resolve_structure
 from .laws import LawSpec, load_law
-from .model import LIKELIHOODS, collapsed, observed_name, ref_name
+from .model import collapsed, observed_name, ref_name, resolve_likelihood
 from .runs import Runs, check_runs_for_law, load_runs
 from .sampling import SamplerSettings, run_sampler
 
@@ -270,7 +270,7 @@ def package_versions() -> dict[str, str]:
 
 
 def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None,
-        likelihood: str = "student_t", draws: int = 1000, tune: int = 1000, chains: int = 4,
+        likelihood: str = "auto", draws: int = 1000, tune: int = 1000, chains: int = 4,
         seed: int | None = None, progress: bool | None = None, sampler: str = "nutpie",
         target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None,
         pooled: str | list[str] | None = None, run_effect: bool | None = None, drop_first: float = 0.1,
@@ -290,11 +290,15 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         ``None`` for the spec's weakly informative defaults, a preset name
         (e.g. ``"hoffmann2022"``, ``"epoch2024"``, ``"kaplan2020"``) or a dict
         of per-parameter prior tables (``"sigma"``/``"nu"`` for the noise).
-    likelihood : {"student_t", "normal"}
+    likelihood : {"auto", "student_t", "normal"}
         Observation model of log(response); Student-t is robust to outliers.
         With run effects (checkpoints), Normal noise lets the sampler integrate the
         per-run offsets out exactly (:func:`bayes_scaling.model.collapsed`), which is
-        much faster on large checkpoint tables.
+        much faster on large checkpoint tables. ``"auto"`` (default): Student-t, except
+        Normal for fits with run effects on at least 20,000 rows
+        (:func:`bayes_scaling.model.resolve_likelihood`); the choice and its reason are in
+        ``fit.settings["likelihood_choice"]``, and a Normal fit checks its residuals for
+        heavier tails (``fit.diagnostics.checks``, with a :class:`bayes_scaling.ModelCheckWarning`).
     draws, tune, chains : int
         Posterior draws and warm-up steps per chain, and number of chains.
     seed : int, optional
@@ -337,8 +341,7 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     Fit
         Warns at once (:class:`SamplerWarning`) if the diagnostics are not ok.
     """
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    resolve_likelihood(likelihood, None, 0)  # a bad name fails before any work
     spec = load_law(law).with_priors(priors)
     if not isinstance(runs, Runs):
         runs = load_runs(runs)
@@ -348,6 +351,7 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
                                   run_centered=run_centered)
     check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
                        law=spec.name)
+    likelihood, choice = resolve_likelihood(likelihood, structure, len(runs))
     if progress is None:
         progress = interactive()
     settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, cores=cores,
@@ -362,8 +366,11 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     posterior = complete_tree(trace, spec, runs, likelihood, structure, log_likelihood=log_likelihood)
     names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
     diag = diagnose(posterior, names)
+    diag = replace(diag, checks=noise_checks(
+        _predict.standardized_residuals(spec, posterior, runs, structure), likelihood))
     warn_if_not_ok(diag, spec.name)
-    return Fit(posterior=posterior, runs=runs, law=spec, likelihood=likelihood, settings=used.to_dict(),
+    return Fit(posterior=posterior, runs=runs, law=spec, likelihood=likelihood,
+               settings={**used.to_dict(), "likelihood_choice": choice},
                diagnostics=diag, versions=package_versions(), timings=dict(used.timings), structure=structure)
 
 

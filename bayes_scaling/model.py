@@ -33,9 +33,13 @@ from .laws import LawSpec
 if TYPE_CHECKING:
     from .runs import Runs
 
-__all__ = ["LIKELIHOODS", "build_model", "model_data", "collapsed", "ref_name", "observed_name"]
+__all__ = ["LIKELIHOODS", "LIKELIHOOD_CHOICES", "AUTO_NORMAL_MIN_ROWS", "resolve_likelihood", "build_model",
+           "model_data", "collapsed", "ref_name", "observed_name"]
 
 LIKELIHOODS = ("student_t", "normal")
+LIKELIHOOD_CHOICES = ("auto", *LIKELIHOODS)
+#: Fitted rows from which ``likelihood="auto"`` takes Normal noise for fits with run effects.
+AUTO_NORMAL_MIN_ROWS = 20_000
 
 
 def ref_name(param: str) -> str:
@@ -57,6 +61,27 @@ def collapsed(structure: Structure | None, likelihood: str) -> bool:
     drawn afterwards from their exact conditional (:func:`bayes_scaling.predict.run_effect_draws`).
     """
     return structure is not None and structure.run_effect and likelihood == "normal"
+
+
+def resolve_likelihood(likelihood: str, structure: Structure | None, n_rows: int) -> tuple[str, str]:
+    """The noise model a fit uses, and why: ``(likelihood, reason)``.
+
+    ``"auto"`` is Student-t (robust to outlying runs and loss spikes), except for large
+    checkpoint tables: with run effects and at least :data:`AUTO_NORMAL_MIN_ROWS` rows it is
+    Normal, whose run offsets are integrated out exactly (:func:`collapsed`); there Student-t
+    must sample one offset per run at every step of every trajectory and takes several times
+    longer (``benchmarks/README.md``: 272 s against 42 s on 10^5 rows). A Normal fit checks its
+    residuals for heavier tails than Normal noise allows and says so
+    (:func:`bayes_scaling.diagnostics.noise_checks`).
+    """
+    if likelihood not in LIKELIHOOD_CHOICES:
+        raise ValueError(f"likelihood must be one of {LIKELIHOOD_CHOICES}, got {likelihood!r}")
+    if likelihood != "auto":
+        return likelihood, "as requested"
+    if structure is not None and structure.run_effect and n_rows >= AUTO_NORMAL_MIN_ROWS:
+        return "normal", (f"auto: {n_rows:,} rows with run effects (>= {AUTO_NORMAL_MIN_ROWS:,}): Normal noise, "
+                          "run offsets integrated out; likelihood='student_t' for the robust, slower fit")
+    return "student_t", "auto: Student-t (robust to outliers)"
 
 
 def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,

@@ -44,6 +44,8 @@ def fit_html(fit: "Fit") -> str:
     parts.append(f"; {html.escape(fit.likelihood)} likelihood; diagnostics: "
                  f"<b style='color:{colour}'>{html.escape(d.verdict.upper())}</b> "
                  f"({html.escape(str(d).splitlines()[0])})")
+    parts += [f"<br><b style='color:{_VERDICT_COLOURS['warn']}'>model check</b>: {html.escape(c)}"
+              for c in d.checks]
     parts.append(fit.summary().round(4).to_html(classes="bs-summary"))
     table = headline_allocation(fit)
     if table is not None:

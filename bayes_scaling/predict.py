@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = ["log_mean_draws", "resolve_inputs", "predict_draws", "predict_frame", "log_likelihood",
-           "run_effect_draws",
+           "run_effect_draws", "standardized_residuals",
            "KINDS",
            "decades_beyond", "decades_beyond_ranges"]
 
@@ -250,3 +250,22 @@ def run_effect_draws(law: LawSpec, posterior: "xr.DataTree", runs, structure, se
     return xr.DataArray(values, dims=("chain", "draw", "run"),
                         coords={"chain": post["chain"].values, "draw": post["draw"].values,
                                 "run": list(structure.runs)})
+
+
+def standardized_residuals(law: LawSpec, posterior: "xr.DataTree", runs, structure=None) -> np.ndarray:
+    """Each row's residual of log(response) at the posterior medians, in units of sigma's median.
+
+    A plug-in check of the noise model (:func:`bayes_scaling.diagnostics.noise_checks`): the
+    law at the median of every parameter (each group's, for varying ones), plus the run's median
+    offset for fits with run effects.
+    """
+    from .hierarchy import Structure, group_index, run_index
+
+    structure = structure or Structure()
+    post = posterior["posterior"].to_dataset()
+    point = post.median(("chain", "draw")).expand_dims(chain=[0], draw=[0])
+    gidx = group_index(structure, runs) if structure.varying else None
+    mu = log_mean_draws(law, point, {c: runs.values(c) for c in law.inputs.values()}, gidx)[0, 0]
+    if structure.run_effect:
+        mu = mu + point["run_effect"].values[0, 0][run_index(structure, runs)]
+    return (np.log(runs.values(law.response)) - mu) / float(point["sigma"].values.squeeze())

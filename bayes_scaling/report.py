@@ -122,6 +122,8 @@ def report_context(fit: "Fit", *, budgets=None, target_loss=None, plans=None, pr
     if not d.ok:
         ctx["caveats"].append(f"The sampler's diagnostics are {d.verdict.upper()}: {str(d).splitlines()[0]}. "
                               "Treat every number below with care until it passes.")
+    ctx["caveats"] += [f"Model check: {c}" for c in d.checks]
+    ctx["likelihood_choice"] = fit.settings.get("likelihood_choice", "")
     ctx["data"] = _table(runs.describe(), index=True)
     ctx["n_runs"], ctx["dropped"] = len(runs), runs.dropped
     ctx["groups"] = list(fit.structure.groups)

@@ -187,6 +187,13 @@ def test_fit_saves_and_prints_summary(runs_csv, tmp_path, fake_sampler):
                                                                 "loss": "val_loss"}
 
 
+def test_fit_likelihood_defaults_to_auto(runs_csv, tmp_path, fake_sampler):
+    calls = fake_sampler()
+    result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert calls[0]["likelihood"] == "auto"  # bs.fit resolves it (Student-t here: no run effects)
+
+
 def test_fit_json_is_only_json(runs_csv, tmp_path, fake_sampler):
     fake_sampler()
     result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--json")

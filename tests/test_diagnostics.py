@@ -62,3 +62,26 @@ def test_summary_table(chinchilla_mock_fit):
     assert s.attrs["prob"] == 0.8
     with pytest.raises(ValueError):
         chinchilla_mock_fit.summary(prob=2)
+
+
+def test_noise_checks_flag_heavy_tails_under_normal_noise_only():
+    from dataclasses import replace
+
+    from bayes_scaling.diagnostics import ModelCheckWarning, noise_checks
+
+    rng = np.random.default_rng(0)
+    assert noise_checks(rng.standard_normal(100_000), "normal") == []  # Normal residuals: nothing to say
+    heavy = rng.standard_t(3, 100_000)  # spikes: ~0.6% of rows beyond 4 sigma, where Normal expects 6
+    (msg,) = noise_checks(heavy, "normal")
+    k = int(np.sum(np.abs(heavy) > 4))
+    assert f"{k:,} of 100,000 rows lie beyond 4 sigma" in msg and "expects 6.3" in msg
+    assert "likelihood='student_t'" in msg
+    assert noise_checks(heavy, "student_t") == []  # its nu allows the tails
+    # one 5-sigma row in 20 is not evidence enough (probability 1.3e-3 under Normal noise); two are
+    assert noise_checks(np.r_[np.zeros(19), 5.0], "normal") == []
+    assert len(noise_checks(np.r_[np.zeros(18), 5.0, -5.0], "normal")) == 1
+    d = replace(mock_fit().diagnostics, checks=[msg])
+    assert d.ok and d.verdict == "pass"  # a model check is not a sampler problem ...
+    assert f"model check: {msg}" in str(d)  # ... but it is shown with the diagnostics
+    with pytest.warns(ModelCheckWarning, match="Normal noise is contradicted"):
+        warn_if_not_ok(d, "kaplan_ns")

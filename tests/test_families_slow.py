@@ -99,3 +99,31 @@ def test_integrating_the_run_offsets_out_gives_the_same_posterior(monkeypatch):
     np.testing.assert_allclose(ea.values, eb.values, atol=0.005)
     pred = [f.predict(N=1e9, step=1e5, kind="predictive").iloc[0] for f in (fast, full)]
     assert pred[0]["loss_median"] == pytest.approx(pred[1]["loss_median"], rel=0.01)
+
+
+def test_auto_takes_normal_noise_for_large_checkpoint_tables_and_checks_its_tails(monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("bayes_scaling.model"), "AUTO_NORMAL_MIN_ROWS", 200)
+    frame = simulate_checkpoints("kaplan_ns", NS, checkpoint_design(12, 20), run_sd=0.03, noise=0.005, seed=5)
+    kw = dict(law="kaplan_ns", seed=5, progress=False, draws=500, tune=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bs.ModelCheckWarning)
+        clean = bs.fit(frame, **kw)  # 12 runs x 18 rows after the warm-up = 216 rows >= 200
+    assert clean.likelihood == "normal" and clean.settings["likelihood_choice"].startswith("auto: 216 rows")
+    assert "run_z" not in clean.posterior["posterior"] and clean.diagnostics.checks == []
+    spiky = frame.copy()
+    late = spiky.index[spiky["step"] > spiky["step"].median()]
+    spikes = np.random.default_rng(0).choice(late, 6, replace=False)
+    spiky.loc[spikes, "loss"] *= 1.15  # loss spikes in 6 of 216 rows
+    with pytest.warns(bs.ModelCheckWarning, match=r"Normal noise is contradicted: \d+ of 216 rows"):
+        noisy = bs.fit(spiky, **kw)
+    assert noisy.likelihood == "normal" and len(noisy.diagnostics.checks) == 1
+    assert "model check" in str(noisy.diagnostics)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bs.ModelCheckWarning)
+        robust = bs.fit(spiky, likelihood="student_t", **kw)  # what the check advises: no check, and no pull
+    assert robust.settings["likelihood_choice"] == "as requested" and robust.diagnostics.checks == []
+    truth = NS["alpha_S"]
+    error = {k: abs(f.summary().loc["alpha_S", "median"] - truth) for k, f in (("robust", robust), ("noisy", noisy))}
+    assert error["robust"] < error["noisy"], error

@@ -64,3 +64,14 @@ def test_a_fit_saved_without_log_likelihood_computes_it_after_loading(tmp_path):
     assert "log_likelihood" not in again.posterior.children
     np.testing.assert_allclose(again.with_log_likelihood().posterior["log_likelihood"]["log_loss_obs"].values,
                                expected, rtol=1e-12)
+
+
+def test_model_checks_and_the_likelihood_choice_round_trip(tmp_path):
+    import dataclasses
+
+    fit = mock_fit(likelihood="normal")
+    fit = dataclasses.replace(fit, diagnostics=dataclasses.replace(fit.diagnostics, checks=["tails"]),
+                              settings={**fit.settings, "likelihood_choice": "auto: why"})
+    back = bs.load_fit(fit.save(tmp_path / "f.nc"))
+    assert back.diagnostics.checks == ["tails"] and back.settings["likelihood_choice"] == "auto: why"
+    assert back.likelihood == "normal"

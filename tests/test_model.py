@@ -87,3 +87,22 @@ def test_normal_likelihood_has_no_nu():
     assert "nu" not in model.named_vars
     with pytest.raises(ValueError, match="likelihood must be one of"):
         build_model(law, bs.load_runs(frame), likelihood="cauchy")
+
+
+def test_auto_likelihood_is_student_t_except_for_large_checkpoint_tables():
+    from bayes_scaling.hierarchy import Structure
+    from bayes_scaling.model import AUTO_NORMAL_MIN_ROWS, resolve_likelihood
+
+    runs_effect = Structure(run_effect=True, runs=("r0", "r1"))
+    big = AUTO_NORMAL_MIN_ROWS
+    assert resolve_likelihood("auto", None, 10 * big)[0] == "student_t"  # no run effects: nothing to integrate out
+    assert resolve_likelihood("auto", Structure(), 10 * big)[0] == "student_t"
+    assert resolve_likelihood("auto", runs_effect, big - 1)[0] == "student_t"
+    chosen, why = resolve_likelihood("auto", runs_effect, big)
+    assert chosen == "normal" and why.startswith("auto:") and "likelihood='student_t'" in why
+    for given in ("student_t", "normal"):  # an explicit choice is kept whatever the size
+        assert resolve_likelihood(given, runs_effect, 10 * big) == (given, "as requested")
+    with pytest.raises(ValueError, match="likelihood must be one of .*'auto'.*got 'gaussian'"):
+        resolve_likelihood("gaussian", None, 10)
+    with pytest.raises(ValueError, match="got 'gaussian'"):  # fit() checks the name before any work
+        bs.fit(pd.DataFrame({"N": [1.0]}), likelihood="gaussian")

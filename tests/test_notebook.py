@@ -28,3 +28,11 @@ def test_no_headline_for_single_input_law():
     fit = mock_fit("kaplan_n", {"alpha_N": 0.076, "Nc": 8.8e13}, design={"N": np.logspace(6, 10, 20)})
     assert headline_allocation(fit) is None
     assert "<li>" not in fit._repr_html_()
+
+
+def test_repr_html_shows_model_checks():
+    fit = mock_fit(likelihood="normal")
+    assert "model check" not in fit._repr_html_()
+    diag = dataclasses.replace(fit.diagnostics, checks=["Normal noise is contradicted: 3 of 40 rows <beyond>"])
+    out = fit_html(dataclasses.replace(fit, diagnostics=diag))
+    assert "model check</b>: Normal noise is contradicted: 3 of 40 rows &lt;beyond&gt;" in out

@@ -80,3 +80,36 @@ def test_log_likelihood_in_small_blocks_equals_one_block(monkeypatch):
     assert blocks.shape == (4, 250, 30)
     np.testing.assert_array_equal(blocks, whole)
     np.testing.assert_array_equal(whole, fit.posterior["log_likelihood"]["log_loss_obs"].values)
+
+
+def test_standardized_residuals_at_the_posterior_medians():
+    import xarray as xr
+
+    import bayes_scaling as bs
+    from bayes_scaling.hierarchy import resolve_structure
+    from bayes_scaling.predict import standardized_residuals
+    from bayes_scaling.synthetic import checkpoint_design, simulate_checkpoints
+
+    fit = mock_fit(n_runs=30)
+    post = fit.posterior["posterior"].to_dataset().median(("chain", "draw"))
+    d = fit.runs.data
+    mu = (float(post["E"]) + float(post["A"]) * d["N"].to_numpy() ** -float(post["alpha"])
+          + float(post["B"]) * d["D"].to_numpy() ** -float(post["beta"]))
+    np.testing.assert_allclose(standardized_residuals(fit.law, fit.posterior, fit.runs),
+                               (np.log(d["loss"].to_numpy()) - np.log(mu)) / float(post["sigma"]), rtol=1e-10)
+    # with run effects: each row's run offset is part of the fit
+    ns = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", ns, checkpoint_design(3, 8), run_sd=0.03, noise=0.01,
+                                             seed=4))
+    law = bs.load_law("kaplan_ns")
+    st = resolve_structure(runs, law)
+    effects = np.array([0.02, -0.01, 0.03])
+    values = {k: (("chain", "draw"), np.full((2, 5), v)) for k, v in {**ns, "sigma": 0.01}.items()}
+    values["run_effect"] = (("chain", "draw", "run"), np.broadcast_to(effects, (2, 5, 3)))
+    tree = xr.DataTree()
+    tree["posterior"] = xr.DataTree(xr.Dataset(values, coords={"run": list(st.runs)}))
+    d = runs.data
+    law_value = (ns["Nc"] / d["N"].to_numpy()) ** ns["alpha_N"] + (ns["Sc"] / d["step"].to_numpy()) ** ns["alpha_S"]
+    offset = effects[[list(st.runs).index(r) for r in d["run"].astype(str)]]
+    np.testing.assert_allclose(standardized_residuals(law, tree, runs, st),
+                               (np.log(d["loss"].to_numpy()) - np.log(law_value) - offset) / 0.01, rtol=1e-9)

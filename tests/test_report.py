@@ -11,7 +11,6 @@ import subprocess
 import numpy as np
 import pytest
 
-import bayes_scaling as bs
 from bayes_scaling.report import report_context
 
 from .conftest import mock_fit
@@ -78,6 +77,18 @@ def test_single_input_law_report(tmp_path):
     ctx = report_context(fit, plots=False)
     assert "allocation" not in ctx and ctx["answer"]
     assert fit.report(tmp_path / "n.html").is_file()
+
+
+def test_model_checks_and_the_likelihood_choice_are_in_the_report(tmp_path):
+    fit = mock_fit(likelihood="normal")
+    check = "Normal noise is contradicted: 7 of 40 rows lie beyond 4 sigma of the fit"
+    fit = dataclasses.replace(fit, diagnostics=dataclasses.replace(fit.diagnostics, checks=[check]),
+                              settings={**fit.settings, "likelihood_choice": "auto: 40,000 rows with run effects"})
+    ctx = report_context(fit, plots=False)
+    assert f"Model check: {check}" in ctx["caveats"] and f"model check: {check}" in "\n".join(ctx["diagnostics"])
+    md = fit.report(tmp_path / "r.md").read_text()
+    assert "Likelihood: normal on log(loss) (auto: 40,000 rows with run effects)." in md
+    assert md.count(check) >= 2  # caveat and diagnostics
 
 
 def test_report_path_suffix(report_fit, tmp_path):
