@@ -22,6 +22,7 @@ from .backtest import Backtest, backtest
 from .compare import ComparisonWarning, compare
 from .decisions import DecisionWarning
 from .diagnostics import Diagnostics, ModelCheckWarning, SamplerWarning
+from .discrepancy import DiscrepancyError
 from .fit import Fit, fit, fit_separately
 from .formula import FormulaError
 from .io import load_fit
@@ -35,6 +36,6 @@ __version__ = "0.1.0"
 
 __all__ = ["ComparisonWarning", "DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec",
            "PriorError", "Runs",
-           "RunsValidationError", "RunsWarning", "SamplerWarning", "ModelCheckWarning", "compare", "fit", "fit_separately", "law_names", "list_laws",
+           "RunsValidationError", "RunsWarning", "SamplerWarning", "ModelCheckWarning", "DiscrepancyError", "compare", "fit", "fit_separately", "law_names", "list_laws",
            "load_fit", "load_law", "load_runs", "simulate", "datasets", "decisions", "kaplan", "synthetic",
            "__version__", "Backtest", "SBCResult", "backtest", "sbc"]

@@ -30,6 +30,7 @@ __all__ = ["app", "main", "demo_runs", "EXIT_OK", "EXIT_INVALID_INPUT", "EXIT_DI
 from .cli_support import (  # noqa: F401 (re-exported: tests and users import them from cli)
     DEMO_BUDGETS,
     KindChoice,
+    DiscrepancyChoice,
     LikelihoodChoice,
     DEMO_LAW,
     DEMO_TOKENS_PER_PARAM,
@@ -122,8 +123,9 @@ def fit_command(
     priors: Annotated[Optional[str], typer.Option("--priors", metavar="PRESET",
                                                   help="Prior preset of the law (see `laws`); default: the spec's weakly informative priors.")] = None,
     likelihood: Annotated[LikelihoodChoice, typer.Option("--likelihood", help="Observation model of log(response); student_t is robust to outliers; auto: student_t, or normal (run offsets integrated out) with run effects on >= 20,000 rows.")] = LikelihoodChoice.auto,
+    discrepancy: Annotated[DiscrepancyChoice, typer.Option("--discrepancy", help="gp: add a Gaussian-process model discrepancy orthogonal to the law (laws of 1-2 inputs; predictions only, no allocation).")] = DiscrepancyChoice.none,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
-    tune: Annotated[int, typer.Option(min=1, help="Warm-up steps per chain.")] = 1000,
+    tune: Annotated[Optional[int], typer.Option(min=1, help="Warm-up steps per chain (default 1000; 2000 with --discrepancy gp).")] = None,
     chains: Annotated[int, typer.Option(min=1, help="Number of chains.")] = 4,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (drawn and recorded when not given).")] = None,
     target_accept: Annotated[float, typer.Option("--target-accept", help="NUTS target acceptance (raise to ~0.95 on divergences).")] = 0.9,
@@ -150,6 +152,7 @@ def fit_command(
         quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
         with _user_errors(_FIT_INPUT_ERRORS), quiet:
             result = fit_law(runs, law=spec, likelihood=likelihood.value, draws=draws, tune=tune, chains=chains,
+                             discrepancy=None if discrepancy is DiscrepancyChoice.none else discrepancy.value,
                              seed=seed, progress=False if no_progress else None, target_accept=target_accept)
     with _user_errors(context=f"cannot save the fit to {output}: "):
         result.save(output)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from .discrepancy import DiscrepancyError
 from .formula import FormulaError
 from .io import load_fit
 from .laws import LawError
@@ -41,13 +42,18 @@ DEMO_BUDGETS = (10.0, 100.0, 1000.0)  # multiples of the largest compute in the 
 _INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError, ValueError, TypeError,
                  OSError, KeyError)
 # Errors the sampling step may raise for bad input (it re-validates the law and runs).
-_FIT_INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError)
+_FIT_INPUT_ERRORS = (RunsValidationError, LawError, PriorError, FormulaError, DiscrepancyError)
 
 
 class LikelihoodChoice(str, enum.Enum):
     auto = "auto"
     student_t = "student_t"
     normal = "normal"
+
+
+class DiscrepancyChoice(str, enum.Enum):
+    none = "none"
+    gp = "gp"
 
 
 class KindChoice(str, enum.Enum):

@@ -274,6 +274,8 @@ def _refit(fit, runs: Runs):
         # the runs are fit.runs, already trimmed of checkpoint warm-up: do not trim them again
         kwargs.update(pooled=list(st.varying) or None, run_effect=False, drop_first=0,
                       group_scale=st.group_scale, run_scale=st.run_scale)
+    if getattr(fit, "discrepancy", None) is not None:
+        kwargs["discrepancy"] = "gp"
     return run_fit(runs, law=fit.law, likelihood=fit.likelihood, progress=False, **kwargs)
 
 
@@ -283,8 +285,11 @@ def _llo_elpd(fit, refitted, heldout: Runs, positions: np.ndarray):
     from arviz_stats import ELPDDataLOOKFold
     from scipy.special import logsumexp
 
+    offset = None
+    if getattr(refitted, "discrepancy", None) is not None:  # the refit's discrepancy, at the held-out runs
+        offset = refitted._discrepancy_draws({c: heldout.values(c) for c in fit.law.inputs.values()})
     ll = log_likelihood(fit.law, refitted.posterior, heldout, fit.likelihood,
-                        getattr(refitted, "structure", None))[_ll_name(fit)]
+                        getattr(refitted, "structure", None), offset=offset)[_ll_name(fit)]
     n_samples = ll.sizes["chain"] * ll.sizes["draw"]
     lpd = logsumexp(ll.values, axis=(0, 1)) - np.log(n_samples)  # log-mean-exp over draws
     elpd_i = xr.DataArray(lpd, dims=["obs"], coords={"obs": positions})

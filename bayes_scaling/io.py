@@ -50,6 +50,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "versions": json.dumps(fit.versions),
         "timings": json.dumps(fit.timings),
         "structure": json.dumps(fit.structure.to_dict()),
+        "discrepancy": json.dumps(None if fit.discrepancy is None else fit.discrepancy.to_dict()),
         "runs_columns": json.dumps(runs.columns),
         "runs_derived": json.dumps(runs.derived),
         "runs_units": json.dumps(runs.units),
@@ -114,4 +115,11 @@ def load_fit(path: str | Path):
     return Fit(posterior=posterior, runs=runs, law=law, likelihood=str(attrs["likelihood"]),
                settings=json.loads(attrs["settings"]), diagnostics=diag,
                versions=json.loads(attrs["versions"]), timings=json.loads(attrs["timings"]),
-               structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))))
+               structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))),
+               discrepancy=_discrepancy(json.loads(attrs.get("discrepancy", "null"))))
+
+
+def _discrepancy(d):
+    from .discrepancy import Discrepancy
+
+    return None if d is None else Discrepancy.from_dict(d)

@@ -37,6 +37,7 @@ __all__ = ["LIKELIHOODS", "LIKELIHOOD_CHOICES", "AUTO_NORMAL_MIN_ROWS", "resolve
            "model_data", "collapsed", "ref_name", "observed_name"]
 
 LIKELIHOODS = ("student_t", "normal")
+_DATA_DIMS = {"run_rows": "run", "gp_basis": ("obs", "gp_k"), "gp_omega": None}
 LIKELIHOOD_CHOICES = ("auto", *LIKELIHOODS)
 #: Fitted rows from which ``likelihood="auto"`` takes Normal noise for fits with run effects.
 AUTO_NORMAL_MIN_ROWS = 20_000
@@ -85,7 +86,7 @@ def resolve_likelihood(likelihood: str, structure: Structure | None, n_rows: int
 
 
 def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
-               likelihood: str = "student_t") -> dict[str, np.ndarray]:
+               likelihood: str = "student_t", discrepancy=None) -> dict[str, np.ndarray]:
     """The values of every ``pm.Data`` container of the model, from the runs."""
     data: dict[str, np.ndarray] = {}
     references = {p.reference.input for p in law.parameters.values() if p.reference is not None}
@@ -101,10 +102,16 @@ def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
         data["run_idx"] = run_index(structure, runs)
         if collapsed(structure, likelihood):
             data["run_rows"] = np.bincount(data["run_idx"], minlength=len(structure.runs)).astype(float)
+    if discrepancy is not None:
+        from .discrepancy import projected_basis
+
+        data["gp_basis"], data["gp_omega"] = projected_basis(law, discrepancy,
+                                                             {c: runs.values(c) for c in law.inputs.values()})
     return data
 
 
-def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structure: Structure | None = None):
+def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structure: Structure | None = None,
+                discrepancy=None):
     """Build the PyMC model of ``law`` on ``runs``.
 
     Parameters
@@ -120,6 +127,8 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
     structure : Structure, optional
         Parameters varying by group and run effects (:mod:`bayes_scaling.hierarchy`);
         default: neither.
+    discrepancy : Discrepancy, optional
+        A GP discrepancy orthogonal to the law (:mod:`bayes_scaling.discrepancy`).
 
     Returns
     -------
@@ -131,14 +140,16 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     structure = structure or Structure()
     ops = pytensor_ops()
-    values = model_data(law, runs, structure, likelihood)
+    values = model_data(law, runs, structure, likelihood, discrepancy)
     coords = {"obs": np.arange(len(runs))}
+    if discrepancy is not None:
+        coords["gp_k"] = np.arange(values["gp_basis"].shape[1])
     if structure.varying:
         coords["group"] = list(structure.groups)
     if structure.run_effect:
         coords["run"] = list(structure.runs)
     with pm.Model(coords=coords) as model:
-        data = {k: pm.Data(k, v, dims=None if not np.ndim(v) else "run" if k == "run_rows" else "obs")
+        data = {k: pm.Data(k, v, dims=_DATA_DIMS.get(k, None if not np.ndim(v) else "obs"))
                 for k, v in values.items()}
         inputs = {sym: Quantity.of_log(data[f"log_{sym}"], ops) for sym in law.inputs}
         pop: dict[str, Quantity] = {}  # population level: scalars
@@ -155,6 +166,10 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         for name, q in grp.items():
             env[name] = q if not _is_vector(name, structure, law) else _take(q, gidx, ops)
         mu = law.formula.log_value(env, ops)
+        if discrepancy is not None:
+            from .discrepancy import pymc_term
+
+            mu = mu + pymc_term(data["gp_basis"], data["gp_omega"], len(law.inputs))
         if collapsed(structure, likelihood):
             _collapsed_normal(law, mu, data, len(structure.runs), structure.run_scale)
             return model

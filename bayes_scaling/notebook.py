@@ -17,7 +17,7 @@ def headline_allocation(fit: "Fit", multiples=(10, 100), prob: float = 0.9):
     """Allocation at ``multiples`` × the largest observed compute, or None when the law has no N and D."""
     import warnings
 
-    if not {"N", "D"} <= set(fit.law.inputs.values()) or fit.structure.varying:
+    if not {"N", "D"} <= set(fit.law.inputs.values()) or fit.structure.varying or fit.discrepancy is not None:
         return None
     c_max = float((fit.runs.values("C") if fit.runs.has("C") else
                    fit.runs.flops_per_token * fit.runs.values("N") * fit.runs.values("D")).max())

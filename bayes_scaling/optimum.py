@@ -37,7 +37,16 @@ TOKENS_PER_PARAM_BOUNDS = (1e-3, 1e7)
 
 
 def param_draws(fit: "Fit", name: str) -> np.ndarray:
-    """All posterior draws of one variable, flattened over chains: shape ``(S,)``."""
+    """All posterior draws of one variable, flattened over chains: shape ``(S,)``.
+
+    Refuses a fit with a model discrepancy (:mod:`bayes_scaling.discrepancy`): the decisions built
+    on these draws evaluate the law alone, and would silently drop the discrepancy.
+    """
+    if getattr(fit, "discrepancy", None) is not None:
+        raise ValueError("this fit has a model discrepancy (discrepancy='gp'); decisions that optimise or "
+                         "invert the law (allocate, prob_below, compute_for_target, compare_plans, Kaplan's "
+                         "helpers) do not carry it yet: use fit.predict(..., kind='predictive'), or refit "
+                         "without the discrepancy")
     return np.asarray(fit.posterior["posterior"][name].values, dtype=float).reshape(-1)
 
 

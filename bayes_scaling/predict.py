@@ -99,11 +99,12 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
 
 def predict_draws(law: LawSpec, posterior: "xr.DataTree", inputs: pd.DataFrame, *, kind: str = "mean",
                   likelihood: str = "student_t", seed: int = 0,
-                  group_idx: np.ndarray | None = None) -> "xr.DataArray":
+                  group_idx: np.ndarray | None = None, offset: np.ndarray | None = None) -> "xr.DataArray":
     """Draws of the response at each input row: DataArray ``(chain, draw, point)``.
 
     ``kind="predictive"`` adds the observation noise and, for fits with a run
-    effect, a new run's offset ``Normal(0, run_sd)``.
+    effect, a new run's offset ``Normal(0, run_sd)``. ``offset`` (``(chain, draw, point)``,
+    in log response) is added to the law: a model discrepancy (:mod:`bayes_scaling.discrepancy`).
     """
     import xarray as xr
 
@@ -111,6 +112,8 @@ def predict_draws(law: LawSpec, posterior: "xr.DataTree", inputs: pd.DataFrame, 
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     post = posterior["posterior"].to_dataset()
     log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()}, group_idx)
+    if offset is not None:
+        log_mu = log_mu + offset
     if kind == "predictive":
         rng = np.random.default_rng(seed)
         if "run_sd" in post:
@@ -185,7 +188,7 @@ def _log_mean_blocks(law: LawSpec, post: "xr.Dataset", runs, structure):
 
 
 def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str,
-                   structure=None) -> "xr.Dataset":
+                   structure=None, offset: np.ndarray | None = None) -> "xr.Dataset":
     """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO).
 
     With a :class:`~bayes_scaling.hierarchy.Structure`, each row uses its
@@ -208,6 +211,8 @@ def log_likelihood(law: LawSpec, posterior: "xr.DataTree", runs, likelihood: str
     for rows, mu in _log_mean_blocks(law, post, runs, structure):
         if effects is not None:
             mu = mu + effects[..., ridx[rows]]
+        if offset is not None:
+            mu = mu + offset[..., rows]
         if nu is not None:
             ll[..., rows] = stats.t.logpdf(y[None, None, rows], df=nu, loc=mu, scale=sigma)
         else:
@@ -252,7 +257,8 @@ def run_effect_draws(law: LawSpec, posterior: "xr.DataTree", runs, structure, se
                                 "run": list(structure.runs)})
 
 
-def standardized_residuals(law: LawSpec, posterior: "xr.DataTree", runs, structure=None) -> np.ndarray:
+def standardized_residuals(law: LawSpec, posterior: "xr.DataTree", runs, structure=None,
+                           offset: np.ndarray | None = None) -> np.ndarray:
     """Each row's residual of log(response) at the posterior medians, in units of sigma's median.
 
     A plug-in check of the noise model (:func:`bayes_scaling.diagnostics.noise_checks`): the
@@ -268,4 +274,6 @@ def standardized_residuals(law: LawSpec, posterior: "xr.DataTree", runs, structu
     mu = log_mean_draws(law, point, {c: runs.values(c) for c in law.inputs.values()}, gidx)[0, 0]
     if structure.run_effect:
         mu = mu + point["run_effect"].values[0, 0][run_index(structure, runs)]
+    if offset is not None:  # a model discrepancy: its median at each row
+        mu = mu + np.median(offset, axis=(0, 1))
     return (np.log(runs.values(law.response)) - mu) / float(point["sigma"].values.squeeze())

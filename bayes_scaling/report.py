@@ -128,7 +128,11 @@ def report_context(fit: "Fit", *, budgets=None, target_loss=None, plans=None, pr
     ctx["n_runs"], ctx["dropped"] = len(runs), runs.dropped
     ctx["groups"] = list(fit.structure.groups)
     ctx["parameters"] = _table(fit.summary(prob), index=True)
-    target = fit if not fit.structure.varying else None
+    target = fit if not fit.structure.varying and fit.discrepancy is None else None
+    if fit.discrepancy is not None:
+        ctx["caveats"].append("This fit has a model discrepancy (a Gaussian process beside the law): its "
+                              "predictions allow for the law's form being off, but the allocation and the "
+                              "other decisions, which optimise the law alone, are not shown.")
     answer = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DecisionWarning)

@@ -79,10 +79,12 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, structure=None):
+def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, structure=None,
+                discrepancy=None):
     """Sample the posterior of ``law`` on ``runs``; returns ``(DataTree, settings)``.
 
-    ``structure`` (:class:`~bayes_scaling.hierarchy.Structure`) adds groups and run effects.
+    ``structure`` (:class:`~bayes_scaling.hierarchy.Structure`) adds groups and run effects,
+    ``discrepancy`` (:class:`~bayes_scaling.discrepancy.Discrepancy`) a GP orthogonal to the law.
 
     The DataTree holds the ``posterior`` and ``sample_stats`` groups; timings
     (build, compile, sample, in seconds) are recorded in ``settings.timings``.
@@ -90,11 +92,11 @@ def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, 
     settings.validate()
     s = settings.resolved()
     if s.sampler == "pymc":
-        return _sample_pymc(law, runs, likelihood, s, structure), s
-    return _sample_nutpie(law, runs, likelihood, s, structure), s
+        return _sample_pymc(law, runs, likelihood, s, structure, discrepancy), s
+    return _sample_nutpie(law, runs, likelihood, s, structure, discrepancy), s
 
 
-def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None):
+def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
     from . import compile_cache
 
     t0 = time.perf_counter()
@@ -104,11 +106,13 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
     # the compiled model depends on the law with its priors, the likelihood, the number of runs and
     # the structure (which parameters vary, how many groups and runs), not on the data values
     law_key = law.to_json() if structure is None or structure.plain else law.to_json() + structure.signature()
+    if discrepancy is not None:  # its basis and frequencies are data; their number fixes the graph
+        law_key += discrepancy.signature
     key = (law_key, likelihood, len(runs))
     t0 = time.perf_counter()
     entry = _CACHE.get(key)
     if entry is None:
-        model = build_model(law, runs, likelihood, structure)
+        model = build_model(law, runs, likelihood, structure, discrepancy)
         t1 = time.perf_counter()
         entry = compile_cache.compile_model(model, key, use_cache=s.compile_cache)
         compiled = entry.compiled
@@ -120,7 +124,7 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
             _CACHE.popitem(last=False)
     else:
         _CACHE.move_to_end(key)
-        compiled = entry.with_data(model_data(law, runs, structure, likelihood))
+        compiled = entry.with_data(model_data(law, runs, structure, likelihood, discrepancy))
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
@@ -130,11 +134,11 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
     return _keep(trace, ("posterior", "sample_stats"))
 
 
-def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None):
+def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
     import pymc as pm
 
     t0 = time.perf_counter()
-    model = build_model(law, runs, likelihood, structure)
+    model = build_model(law, runs, likelihood, structure, discrepancy)
     s.timings["build"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     trace = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores, random_seed=s.seed,

@@ -192,6 +192,21 @@ def test_fit_likelihood_defaults_to_auto(runs_csv, tmp_path, fake_sampler):
     result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--no-progress")
     assert result.exit_code == 0, result.output
     assert calls[0]["likelihood"] == "auto"  # bs.fit resolves it (Student-t here: no run effects)
+    assert calls[0]["discrepancy"] is None and calls[0]["tune"] is None  # bs.fit picks 1000 (2000 with gp)
+    result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--discrepancy", "gp")
+    assert result.exit_code == 0, result.output
+    assert calls[1]["discrepancy"] == "gp"
+
+
+def test_fit_unsupported_discrepancy_exits_2(runs_csv, tmp_path, monkeypatch):
+    from bayes_scaling.discrepancy import DiscrepancyError
+
+    def refuse(runs, **kwargs):
+        raise DiscrepancyError("discrepancy='gp' does not combine with groups (pooled=) or run effects yet")
+
+    monkeypatch.setattr(cli, "fit_law", refuse)
+    result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--discrepancy", "gp")
+    assert result.exit_code == 2 and "run effects" in result.stderr and "Traceback" not in result.output
 
 
 def test_fit_json_is_only_json(runs_csv, tmp_path, fake_sampler):
