@@ -41,6 +41,7 @@ __all__ = ["Discrepancy", "DiscrepancyError", "DISCREPANCIES", "BOX", "M_PER_INP
 
 DISCREPANCIES = (None, "gp")
 BOX = 2.5  # half-width of the basis box, in units of the fitted runs' half-range (log10)
+VALID = 0.7  # predictions only within this fraction of the box (beyond, the basis loses f's variance)
 M_PER_INPUT = {1: 16, 2: 8}  # basis functions per input
 LS_MEDIAN, LS_SIGMA, ETA_SCALE = 1.0, 0.5, 0.02
 
@@ -163,9 +164,30 @@ def pymc_term(basis, omega, n_inputs: int):
     return pt.dot(basis, weights)
 
 
+def check_inputs(disc: Discrepancy, inputs: Mapping[str, np.ndarray]) -> None:
+    """Raise :class:`DiscrepancyError` for inputs where the basis cannot represent f.
+
+    The Hilbert-space basis vanishes at the edge of its box, and so would f's prior variance:
+    intervals would narrow again far from the data. Up to :data:`VALID` of the box (at least
+    0.75 of the fitted runs' half-range beyond their edge, in log10 of each input) the
+    approximated variance stays within about 15% of the GP's for length scales up to a decade.
+    """
+    for i, col in enumerate(disc.inputs):
+        x = np.log10(np.asarray(inputs[col], dtype=float)) - disc.centre[i]
+        bad = np.abs(x) > VALID * disc.half_width[i]
+        if bad.any():
+            lo, hi = (10 ** (disc.centre[i] + s * VALID * disc.half_width[i]) for s in (-1, 1))
+            raise DiscrepancyError(
+                f"{col} = {np.asarray(inputs[col], dtype=float)[bad][0]:.4g} lies outside the range where this fit's "
+                f"discrepancy is defined ({col} from {lo:.3g} to {hi:.3g}); its basis would shrink the "
+                f"discrepancy's variance to nothing there. Predict closer to the data, or refit without "
+                f"discrepancy= for the law alone")
+
+
 def f_draws(law: "LawSpec", disc: Discrepancy, posterior, train: Mapping[str, np.ndarray],
             inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-    """f at the inputs for every draw: ``(chain, draw, n)``."""
+    """f at the inputs for every draw: ``(chain, draw, n)`` (inputs checked by :func:`check_inputs`)."""
+    check_inputs(disc, inputs)
     basis, _ = projected_basis(law, disc, train, inputs)
     weights = posterior["gp_weights"].transpose("chain", "draw", "gp_k").values
     return weights @ basis.T

@@ -105,3 +105,16 @@ def test_decisions_refuse_a_fit_with_a_discrepancy_and_the_report_says_why(tmp_p
     back = bs.load_fit(fit.save(tmp_path / "f.nc"))
     assert back.discrepancy == fit.discrepancy
     np.testing.assert_allclose(back.predict(N=1e11, D=2e12)["loss_median"], fit.predict(N=1e11, D=2e12)["loss_median"])
+
+
+def test_predictions_beyond_the_basis_box_are_refused_by_column():
+    from bayes_scaling.discrepancy import VALID, DiscrepancyError, check_inputs
+
+    fit = _with_discrepancy(mock_fit(n_runs=40))
+    disc = fit.discrepancy
+    edge = 10 ** (disc.centre[1] + VALID * disc.half_width[1])  # the largest D it describes
+    check_inputs(disc, {"N": np.array([10 ** disc.centre[0]]), "D": np.array([0.99 * edge])})
+    with pytest.raises(DiscrepancyError, match=r"D = .* lies outside the range where this fit's discrepancy"):
+        fit.predict(N=10 ** disc.centre[0], D=1.01 * edge)
+    # inside the fitted runs' own range there is always room
+    fit.predict(N=fit.runs.values("N"), D=fit.runs.values("D"))
