@@ -128,7 +128,7 @@ def fit_command(
     tune: Annotated[Optional[int], typer.Option(min=1, help="Warm-up steps per chain (default 1000; 2000 with --discrepancy gp).")] = None,
     chains: Annotated[int, typer.Option(min=1, help="Number of chains.")] = 4,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (drawn and recorded when not given).")] = None,
-    target_accept: Annotated[float, typer.Option("--target-accept", help="NUTS target acceptance (raise to ~0.95 on divergences).")] = 0.9,
+    target_accept: Annotated[Optional[float], typer.Option("--target-accept", help="NUTS target acceptance (default 0.9; 0.95 with --discrepancy gp; raise to ~0.95 on divergences).")] = None,
     flops_per_token: Annotated[float, typer.Option("--flops-per-token", help="k in C = k·N·D.")] = DEFAULT_FLOPS_PER_TOKEN,
     dropna: Annotated[bool, typer.Option("--dropna", help="Drop rows with missing values instead of failing.")] = False,
     prob: Annotated[float, typer.Option(help="Probability of the summary's intervals.")] = 0.9,
@@ -140,7 +140,7 @@ def fit_command(
     columns = _parse_columns(col)
     if not 0 < prob < 1:
         raise typer.BadParameter(f"{prob} is not in (0, 1)", param_hint="'--prob'")
-    if not 0 < target_accept < 1:
+    if target_accept is not None and not 0 < target_accept < 1:
         raise typer.BadParameter(f"{target_accept} is not in (0, 1)", param_hint="'--target-accept'")
     _check_output(output)
     with _warnings_to_stderr(SamplerWarning):

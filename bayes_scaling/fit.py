@@ -291,7 +291,7 @@ def package_versions() -> dict[str, str]:
 def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None,
         likelihood: str = "auto", draws: int = 1000, tune: int | None = None, chains: int = 4,
         seed: int | None = None, progress: bool | None = None, sampler: str = "nutpie",
-        target_accept: float = 0.9, adaptation: str = "low_rank", cores: int | None = None,
+        target_accept: float | None = None, adaptation: str = "low_rank", cores: int | None = None,
         pooled: str | list[str] | None = None, run_effect: bool | None = None, drop_first: float = 0.1,
         group_scale: float = 0.2, run_scale: float = 0.05, run_centered: bool | None = None,
         log_likelihood: bool | None = None, discrepancy: str | None = None) -> Fit:
@@ -329,7 +329,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     sampler : {"nutpie", "pymc"}
         nutpie (compiled, fast; default) or PyMC's own NUTS.
     target_accept : float
-        NUTS target acceptance; raise to ~0.95 if there are divergences.
+        NUTS target acceptance (default 0.9, and 0.95 with ``discrepancy="gp"``, whose
+        amplitude can shrink towards zero when the law fits); raise to ~0.95 if there are
+        divergences.
     adaptation : {"low_rank", "diag"}
         nutpie's mass-matrix adaptation (low-rank is faster on these posteriors).
     pooled : list of str, "all" or None
@@ -384,6 +386,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     disc = _discrepancy.prepare(spec, runs, likelihood) if discrepancy else None
     if tune is None:
         tune = 1000 if disc is None else 2000
+    if target_accept is None:
+        target_accept = 0.9 if disc is None else 0.95
     if progress is None:
         progress = interactive()
     settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, cores=cores,

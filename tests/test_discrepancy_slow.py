@@ -22,4 +22,4 @@ def test_discrepancy_calibrates_epochs_backtest(epoch_frame):
     assert ours["median_abs_rel_error"] < 0.0087  # the Huber + bootstrap baseline's median error
     fit = bt.fits["all"]
     assert fit.discrepancy is not None and fit.diagnostics.verdict == "pass"
-    assert fit.settings["tune"] == 2000
+    assert fit.settings["tune"] == 2000 and fit.settings["target_accept"] == 0.95
