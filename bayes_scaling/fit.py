@@ -266,7 +266,8 @@ class Fit:
 
     def __repr__(self) -> str:
         d = self.diagnostics
-        return (f"<Fit {self.law.name}: {len(self.runs)} runs, {self.likelihood} likelihood, "
+        gp = " + GP discrepancy" if self.discrepancy is not None else ""
+        return (f"<Fit {self.law.name}{gp}: {len(self.runs)} runs, {self.likelihood} likelihood, "
                 f"{d.n_draws} draws, diagnostics {d.verdict}>")
 
     def _repr_html_(self) -> str:

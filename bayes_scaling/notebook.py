@@ -41,6 +41,8 @@ def fit_html(fit: "Fit") -> str:
                      f"(varying: {html.escape(', '.join(fit.structure.varying))})")
     if fit.runs.dropped:
         parts.append(f" ({fit.runs.dropped} rows dropped)")
+    if fit.discrepancy is not None:
+        parts.append("; law + GP model discrepancy (predictions only)")
     parts.append(f"; {html.escape(fit.likelihood)} likelihood; diagnostics: "
                  f"<b style='color:{colour}'>{html.escape(d.verdict.upper())}</b> "
                  f"({html.escape(str(d).splitlines()[0])})")

@@ -101,7 +101,8 @@ def test_decisions_refuse_a_fit_with_a_discrepancy_and_the_report_says_why(tmp_p
             call()
     ctx = report_context(fit, plots=False)
     assert "allocation" not in ctx and any("model discrepancy" in c for c in ctx["caveats"])
-    assert "<li>C = " not in fit._repr_html_()
+    assert "<li>C = " not in fit._repr_html_() and "GP model discrepancy" in fit._repr_html_()
+    assert repr(fit).startswith("<Fit chinchilla + GP discrepancy: 40 runs")
     back = bs.load_fit(fit.save(tmp_path / "f.nc"))
     assert back.discrepancy == fit.discrepancy
     np.testing.assert_allclose(back.predict(N=1e11, D=2e12)["loss_median"], fit.predict(N=1e11, D=2e12)["loss_median"])
