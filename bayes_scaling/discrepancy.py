@@ -21,9 +21,10 @@ projection, with the Jacobian at the new inputs, carries it to predictions, wher
 variance grows away from the data.
 
 Supported: laws with one or two inputs, without groups or run effects. Predictions
-(``fit.predict``, :func:`bayes_scaling.backtest`) and the log-likelihood include f; the
-decisions that optimise the law far beyond the data (``allocate`` and the like) refuse such a
-fit, since f says nothing there but its prior.
+(``fit.predict``, :func:`bayes_scaling.backtest`) and the log-likelihood include f, within
+:data:`VALID` of the basis box (:func:`check_inputs`: the basis loses f's variance towards its
+edge); the decisions that optimise the law far beyond the data (``allocate`` and the like)
+refuse such a fit, since f says nothing there but its prior.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ import numpy as np
 if TYPE_CHECKING:
     from .laws import LawSpec
 
-__all__ = ["Discrepancy", "DiscrepancyError", "DISCREPANCIES", "BOX", "M_PER_INPUT", "prepare", "projected_basis", "pymc_term",
-           "f_draws"]
+__all__ = ["Discrepancy", "DiscrepancyError", "DISCREPANCIES", "BOX", "VALID", "M_PER_INPUT", "check",
+           "check_inputs", "prepare", "projected_basis", "pymc_term", "f_draws"]
 
 DISCREPANCIES = (None, "gp")
 BOX = 2.5  # half-width of the basis box, in units of the fitted runs' half-range (log10)
