@@ -287,7 +287,7 @@ def _llo_elpd(fit, refitted, heldout: Runs, positions: np.ndarray):
 
     offset = None
     if getattr(refitted, "discrepancy", None) is not None:  # the refit's discrepancy, at the held-out runs
-        offset = refitted._discrepancy_draws({c: heldout.values(c) for c in fit.law.inputs.values()})
+        offset = refitted.discrepancy_draws({c: heldout.values(c) for c in fit.law.inputs.values()})
     ll = log_likelihood(fit.law, refitted.posterior, heldout, fit.likelihood,
                         getattr(refitted, "structure", None), offset=offset)[_ll_name(fit)]
     n_samples = ll.sizes["chain"] * ll.sizes["draw"]

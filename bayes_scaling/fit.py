@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import predict as _predict
 from .diagnostics import Diagnostics, diagnose, noise_checks, summarize, warn_if_not_ok
-from .discrepancy import Discrepancy
+from .discrepancy import Discrepancy, check as check_discrepancy, f_draws, prepare as prepare_discrepancy
 from .hierarchy import Structure, drop_warmup, resolve_structure
 from .laws import LawSpec, load_law
 from .model import collapsed, observed_name, ref_name, resolve_likelihood
@@ -109,7 +109,7 @@ class Fit:
 
             self.posterior["log_likelihood"] = xr.DataTree(_predict.log_likelihood(
                 self.law, self.posterior, self.runs, self.likelihood, self.structure,
-                offset=self._discrepancy_draws({c: self.runs.values(c) for c in self.law.inputs.values()})))
+                offset=self.discrepancy_draws({c: self.runs.values(c) for c in self.law.inputs.values()})))
         return self
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
@@ -124,7 +124,7 @@ class Fit:
         table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
         return _predict.predict_draws(self.law, self.posterior, table, kind=kind,
                                       likelihood=self.likelihood, seed=self._seed(seed),
-                                      offset=self._discrepancy_draws(table))
+                                      offset=self.discrepancy_draws(table))
 
     def predict(self, N=None, D=None, C=None, *, prob: float = 0.9, kind: str = "mean",
                 seed: int | None = None, group: str | None = None, **inputs) -> pd.DataFrame:
@@ -157,7 +157,7 @@ class Fit:
         table = _predict.resolve_inputs(self.law, self.runs.flops_per_token, {"N": N, "D": D, "C": C, **inputs})
         draws = _predict.predict_draws(self.law, self.posterior, table, kind=kind,
                                        likelihood=self.likelihood, seed=self._seed(seed),
-                                       offset=self._discrepancy_draws(table))
+                                       offset=self.discrepancy_draws(table))
         frame = _predict.predict_frame(draws, table, self.law.response, prob, self.observed_ranges())
         frame.attrs["kind"] = kind
         return frame
@@ -246,12 +246,11 @@ class Fit:
 
         return save_fit(self, path)
 
-    def _discrepancy_draws(self, inputs) -> np.ndarray | None:
-        """The discrepancy f at the inputs (columns of a table or a dict), every draw; None without one."""
+    def discrepancy_draws(self, inputs) -> np.ndarray | None:
+        """The discrepancy f (log response) at the inputs (columns of a table or a dict), every draw:
+        ``(chain, draw, point)``; None for a fit without one."""
         if self.discrepancy is None:
             return None
-        from .discrepancy import f_draws
-
         train = {c: self.runs.values(c) for c in self.law.inputs.values()}
         return f_draws(self.law, self.discrepancy, self.posterior["posterior"].to_dataset(), train,
                        {c: np.asarray(inputs[c], dtype=float) for c in self.law.inputs.values()})
@@ -381,10 +380,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
                        law=spec.name)
     likelihood, choice = resolve_likelihood(likelihood, structure, len(runs))
-    from . import discrepancy as _discrepancy
-
-    _discrepancy.check(discrepancy, spec, structure)
-    disc = _discrepancy.prepare(spec, runs, likelihood) if discrepancy else None
+    check_discrepancy(discrepancy, spec, structure)
+    disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy else None
     if tune is None:
         tune = 1000 if disc is None else 2000
     if target_accept is None:
@@ -407,9 +404,11 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
                  versions=package_versions(), timings=dict(used.timings), structure=structure, discrepancy=disc)
     if log_likelihood:
         fitted.with_log_likelihood()
-    offset = fitted._discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
-    diag = replace(fitted.diagnostics, checks=noise_checks(
-        _predict.standardized_residuals(spec, posterior, runs, structure, offset), likelihood))
+    diag = fitted.diagnostics
+    if likelihood == "normal":  # the noise check (Student-t noise allows heavy tails: nothing to check)
+        offset = fitted.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
+        diag = replace(diag, checks=noise_checks(
+            _predict.standardized_residuals(spec, posterior, runs, structure, offset), likelihood))
     warn_if_not_ok(diag, spec.name)
     return replace(fitted, diagnostics=diag)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from typing import TYPE_CHECKING
 
+from .discrepancy import projected_basis, pymc_term
 from .formula import Quantity, pytensor_ops
 from .hierarchy import Structure, group_index, run_index
 from .laws import LawSpec
@@ -103,8 +104,6 @@ def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
         if collapsed(structure, likelihood):
             data["run_rows"] = np.bincount(data["run_idx"], minlength=len(structure.runs)).astype(float)
     if discrepancy is not None:
-        from .discrepancy import projected_basis
-
         data["gp_basis"], data["gp_omega"] = projected_basis(law, discrepancy,
                                                              {c: runs.values(c) for c in law.inputs.values()})
     return data
@@ -167,8 +166,6 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
             env[name] = q if not _is_vector(name, structure, law) else _take(q, gidx, ops)
         mu = law.formula.log_value(env, ops)
         if discrepancy is not None:
-            from .discrepancy import pymc_term
-
             mu = mu + pymc_term(data["gp_basis"], data["gp_omega"], len(law.inputs))
         if collapsed(structure, likelihood):
             _collapsed_normal(law, mu, data, len(structure.runs), structure.run_scale)

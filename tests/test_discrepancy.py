@@ -87,7 +87,7 @@ def test_predictions_and_log_likelihood_carry_the_discrepancy():
     from bayes_scaling.predict import log_likelihood
 
     by_hand = log_likelihood(fit.law, fit.posterior, fit.runs, fit.likelihood,
-                             offset=fit._discrepancy_draws({c: fit.runs.values(c) for c in ("N", "D")}))
+                             offset=fit.discrepancy_draws({c: fit.runs.values(c) for c in ("N", "D")}))
     np.testing.assert_allclose(ll.values, by_hand["log_loss_obs"].values)
 
 
