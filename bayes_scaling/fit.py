@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import predict as _predict
-from .diagnostics import Diagnostics, diagnose, noise_checks, summarize, warn_if_not_ok
+from .diagnostics import NU_MIN, Diagnostics, diagnose, noise_checks, summarize, warn_if_not_ok
 from .discrepancy import Discrepancy, check as check_discrepancy, f_draws, prepare as prepare_discrepancy
 from .hierarchy import Structure, drop_warmup, resolve_structure
 from .laws import LawSpec, load_law
@@ -317,7 +317,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         Normal for fits with run effects on at least 20,000 rows
         (:func:`bayes_scaling.model.resolve_likelihood`); the choice and its reason are in
         ``fit.settings["likelihood_choice"]``, and a Normal fit checks its residuals for
-        heavier tails (``fit.diagnostics.checks``, with a :class:`bayes_scaling.ModelCheckWarning`).
+        heavier tails, a Student-t fit its ``nu`` for tails beyond Cauchy's (a law that misfits
+        part of the runs) (``fit.diagnostics.checks``, with a :class:`bayes_scaling.ModelCheckWarning`).
     draws, tune, chains : int
         Posterior draws and warm-up steps per chain, and number of chains. ``tune``
         defaults to 1000, and 2000 with ``discrepancy="gp"`` (its length scales need it).
@@ -405,10 +406,11 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     if log_likelihood:
         fitted.with_log_likelihood()
     diag = fitted.diagnostics
-    if likelihood == "normal":  # the noise check (Student-t noise allows heavy tails: nothing to check)
+    nu = float(posterior["posterior"]["nu"].median()) if likelihood == "student_t" else None
+    if likelihood == "normal" or (nu is not None and nu < NU_MIN):  # the noise checks (residuals: ms)
         offset = fitted.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
         diag = replace(diag, checks=noise_checks(
-            _predict.standardized_residuals(spec, posterior, runs, structure, offset), likelihood))
+            _predict.standardized_residuals(spec, posterior, runs, structure, offset), likelihood, nu))
     warn_if_not_ok(diag, spec.name)
     return replace(fitted, diagnostics=diag)
 

@@ -175,11 +175,13 @@ def drop_warmup(runs: "Runs", fraction: float = 0.1, *, by: str = "step") -> "Ru
     data = runs.data
     if fraction == 0 or "run" not in data.columns:
         return runs
+    keys = data["run"].astype(str)
+    size = keys.map(keys.value_counts())
+    if not (size > 1).any():  # one row per run (final losses keyed by run name): no warm-up to drop
+        return runs
     if by not in data.columns:
         raise ValueError(f"dropping the first {fraction:.0%} of each run needs column {by!r}")
-    keys = data["run"].astype(str)
     rank = data.groupby(keys)[by].rank(method="first") - 1
-    size = keys.map(keys.value_counts())
     drop = (size > 1) & (rank < np.floor(fraction * size))
     if not drop.any():
         return runs

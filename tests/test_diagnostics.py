@@ -64,7 +64,7 @@ def test_summary_table(chinchilla_mock_fit):
         chinchilla_mock_fit.summary(prob=2)
 
 
-def test_noise_checks_flag_heavy_tails_under_normal_noise_only():
+def test_noise_checks_flag_heavy_tails_under_normal_noise_and_nu_below_one():
     from dataclasses import replace
 
     from bayes_scaling.diagnostics import ModelCheckWarning, noise_checks
@@ -76,7 +76,11 @@ def test_noise_checks_flag_heavy_tails_under_normal_noise_only():
     k = int(np.sum(np.abs(heavy) > 4))
     assert f"{k:,} of 100,000 rows lie beyond 4 sigma" in msg and "expects 6.3" in msg
     assert "likelihood='student_t'" in msg
-    assert noise_checks(heavy, "student_t") == []  # its nu allows the tails
+    assert noise_checks(heavy, "student_t") == []  # its nu allows the tails ...
+    assert noise_checks(heavy, "student_t", nu=2.9) == []  # ... as on real runs (Epoch: 2.9)
+    (t_msg,) = noise_checks(heavy, "student_t", nu=0.6)  # ... unless they are heavier than Cauchy's
+    assert "nu = 0.6" in t_msg and f"{k:,} of 100,000 rows beyond 4 sigma" in t_msg
+    assert noise_checks(heavy, "student_t", nu=1.0) == []  # NU_MIN itself passes
     # one 5-sigma row in 20 is not evidence enough (probability 1.3e-3 under Normal noise); two are
     assert noise_checks(np.r_[np.zeros(19), 5.0], "normal") == []
     assert len(noise_checks(np.r_[np.zeros(18), 5.0, -5.0], "normal")) == 1

@@ -51,6 +51,16 @@ def test_checkpoints_turn_on_run_effect_and_drop_warmup():
     assert list(kept.data.index) == sorted(kept.data.index)
     with pytest.raises(ValueError, match="fraction must be in"):
         drop_warmup(runs, 1.0)
+    with pytest.raises(ValueError, match="needs column 'step'"):  # checkpoints without steps: no order
+        drop_warmup(bs.load_runs(frame.drop(columns="step")), 0.1)
+
+
+def test_one_row_per_run_needs_no_step_and_gets_no_run_effect():
+    """A final-loss table keyed by run name (the datablations dataset) fits as it is."""
+    frame = _families(6).data.reset_index(drop=True)
+    runs = bs.load_runs(frame.assign(run=[f"r{i}" for i in frame.index]))
+    assert drop_warmup(runs, 0.1) is runs
+    assert not resolve_structure(runs, bs.load_law("chinchilla")).run_effect
 
 
 def test_hierarchical_model_has_group_and_run_dimensions():

@@ -44,10 +44,15 @@ def test_data_constrained_on_datablations_runs():
     The published R_D* = 15.4 comes from another procedure: E, A, B, alpha, beta fixed at a fit to
     Chinchilla's C4 IsoFLOP curves (Chinchilla's models and tokenizer: ~8% below these losses),
     then R_D*, R_N* by Huber (delta 1e-3) on a hand-curated 182 runs. That objective is nearly flat
-    in R_D* (within 0.3% from R_D* = 12 to 100; 15.4 is a local optimum reached from the authors'
-    start grid, R_D* = 47 or 100 scores slightly better). The posterior median here is ~32 (90% interval
-    ~28.5-36), 2.06 x the published value, so the check is a factor 2.5, not 2: the fit agrees with
-    the paper that repeated data keep their value for tens of epochs, not on the exact value.
+    in R_D* (within 0.3% from R_D* = 12 to 100); on a reconstruction of the 182 runs, which gives
+    back the published R_N* = 5.31 at R_D* = 15.39, R_D* = 47-100 scores lower, so 15.4 is a local
+    optimum of the authors' own objective. The posterior median here is ~32 (90% interval
+    ~28.5-36), 2.06 x the published value, so the check is a factor 2.5, not 2.
+
+    The law misfits these runs (runs at 16-64 epochs sit ~5% above it while seeds scatter by 0.03-1%),
+    and the fit says so: Student-t nu ~ 0.6 < 1, a ModelCheckWarning, about a third of the rows
+    beyond 4 sigma. Other defensible fits give R_D* from ~25 (Normal noise) to ~145 (base law
+    fixed at the published C4 values): docs/notebooks/data_constrained.md.
     """
     frame = pd.read_csv(shared_file("datablations", "datablations_final_val_losses.csv"))
     frame = frame[(frame["run_name"] != "4b284b12bc4opt2") & (frame["val_loss"] <= 6)]
@@ -56,9 +61,12 @@ def test_data_constrained_on_datablations_runs():
     # 2000 draws: E mixes slowly along the E - B - beta ridge (beta ~ 0.17; ESS ~ 15% of the draws).
     # With the default 1000, 4 seeds all pass, but with max R-hat 1.006-1.009 (E), too near 1.01.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the law is not provably positive ('-')
-        fit = bs.fit(runs, law="data_constrained", seed=1, progress=False, draws=2000)
+        warnings.filterwarnings("ignore", ".*not provably positive", UserWarning)  # the '-' in the formula
+        with pytest.warns(bs.ModelCheckWarning, match=r"Student-t noise with nu = 0\.[4-8]"):
+            fit = bs.fit(runs, law="data_constrained", seed=1, progress=False, draws=2000)
     _converged(fit)
+    (check,) = fit.diagnostics.checks  # the misfit is named wherever the diagnostics are shown
+    assert "rows beyond 4 sigma" in check
     s = fit.summary(prob=0.9)
     rd = s.loc["RD_star", "median"]
     assert PUBLISHED_RD_STAR / 2 <= rd <= PUBLISHED_RD_STAR * 2.5, s.loc["RD_star"]
