@@ -1,11 +1,11 @@
 """bayes_scaling: Bayesian scaling-law fitting for training-budget decisions.
 
-The data flow, one module per step::
+The data flow, one layer per step (``ARCHITECTURE.md``)::
 
-    runs table --load_runs--> Runs --(law spec: laws)--> PyMC model (model)
-      --NUTS (sampling)--> posterior DataTree (fit) --> predict / diagnostics / io
-      --> decisions (allocate, prob_below, compute_for_target, compare_plans; optimum)
-      --> kaplan (compute-efficient frontier, overfitting rule)
+    runs table --load_runs--> Runs (data) --(law spec: law)--> PyMC model (pymc_model)
+      --NUTS--> posterior DataTree in a fit record (posterior)
+      --> decisions (allocate, prob_below, compute_for_target, compare_plans, groups, Kaplan's frontier)
+      --> plots --> checks (compare, backtest, sbc) --> report --> Fit (api) --> command line (cli)
 
 Quick start::
 
@@ -17,25 +17,45 @@ Quick start::
     fit.allocate(C=[1e23, 1e24])           # N_opt, D_opt, loss_opt with intervals
 """
 
-from . import datasets, decisions, kaplan, synthetic
-from .backtest import Backtest, backtest
-from .compare import ComparisonWarning, compare
-from .decisions import DecisionWarning
-from .diagnostics import Diagnostics, ModelCheckWarning, SamplerWarning
-from .discrepancy import DiscrepancyError
-from .fit import Fit, fit, fit_separately
-from .formula import FormulaError
-from .io import load_fit
-from .laws import LawError, LawSpec, law_names, list_laws, load_law
-from .priors import PriorError
-from .runs import Runs, RunsValidationError, RunsWarning, load_runs
-from .sbc import SBCResult, sbc
-from .synthetic import simulate
+from . import decisions
+from .api import Fit, fit, fit_separately, load_fit
+from .checks.backtest import Backtest, backtest
+from .checks.compare import compare
+from .checks.sbc import SBCResult, sbc
+from .core import __version__
+from .core.errors import (
+    BayesScalingError,
+    BayesScalingWarning,
+    ComparisonWarning,
+    DatasetChecksumError,
+    DatasetError,
+    DatasetUnavailableError,
+    DecisionWarning,
+    DiscrepancyError,
+    FormulaError,
+    LawError,
+    ModelCheckWarning,
+    PriorError,
+    RunsValidationError,
+    RunsWarning,
+    SamplerWarning,
+)
+from .data import datasets, synthetic, units
+from .data.runs import Runs, load_runs
+from .data.synthetic import simulate
+from .decisions import frontier as kaplan
+from .law.spec import LawSpec, law_names, list_laws, load_law
+from .posterior.diagnostics import Diagnostics
+from .pymc_model.sampling import SamplerSettings
+from .pymc_model.structure import StructureOptions
 
-__version__ = "0.1.0"
-
-__all__ = ["ComparisonWarning", "DecisionWarning", "Diagnostics", "Fit", "FormulaError", "LawError", "LawSpec",
-           "PriorError", "Runs",
-           "RunsValidationError", "RunsWarning", "SamplerWarning", "ModelCheckWarning", "DiscrepancyError", "compare", "fit", "fit_separately", "law_names", "list_laws",
-           "load_fit", "load_law", "load_runs", "simulate", "datasets", "decisions", "kaplan", "synthetic",
-           "__version__", "Backtest", "SBCResult", "backtest", "sbc"]
+__all__ = [
+    "Fit", "fit", "fit_separately", "load_fit", "load_runs", "Runs", "simulate",
+    "load_law", "list_laws", "law_names", "LawSpec", "SamplerSettings", "StructureOptions", "Diagnostics",
+    "compare", "backtest", "Backtest", "sbc", "SBCResult",
+    "datasets", "decisions", "kaplan", "synthetic", "units",
+    "BayesScalingError", "BayesScalingWarning", "RunsValidationError", "RunsWarning", "FormulaError", "LawError",
+    "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
+    "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
+    "__version__",
+]

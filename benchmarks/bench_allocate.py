@@ -24,8 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bayes_scaling as bs  # noqa: E402
-from bayes_scaling.diagnostics import diagnose  # noqa: E402
-from bayes_scaling.fit import Fit, complete_tree  # noqa: E402
+from bayes_scaling import Fit  # noqa: E402
+from bayes_scaling.posterior.diagnostics import diagnose  # noqa: E402
+from bayes_scaling.posterior.inference import complete_tree  # noqa: E402
 
 EPOCH = {"E": (1.8172, 0.0257), "A": (482.01, 124.5), "B": (2085.43, 1293.2), "alpha": (0.3478, 0.0154),
          "beta": (0.3658, 0.0206)}

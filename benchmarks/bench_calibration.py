@@ -42,7 +42,7 @@ def main() -> None:
     import pandas as pd
 
     import bayes_scaling as bs
-    from bayes_scaling.backtest import summarize_table
+    from bayes_scaling.checks.backtest import summarize_table
 
     csv = args.data / "chinchilla_epoch" / "svg_extracted_data.csv"
     if not csv.is_file():

@@ -48,10 +48,10 @@ REPORTED = ["alpha_N", "alpha_S", "Nc", "Sc", "run_sd", "sigma", "nu"]
 
 def make_runs(n_runs: int, n_steps: int, seed: int = 0):
     import bayes_scaling as bs
-    from bayes_scaling.synthetic import checkpoint_design, simulate_checkpoints
+    from bayes_scaling.data.synthetic import checkpoint_design
 
-    frame = simulate_checkpoints("kaplan_ns", TRUTH, checkpoint_design(n_runs, n_steps), run_sd=RUN_SD, noise=NOISE,
-                                 seed=seed)
+    frame = bs.simulate("kaplan_ns", TRUTH, checkpoint_design(n_runs, n_steps), noise=NOISE, seed=seed,
+                        checkpoints={"run_sd": RUN_SD})
     return bs.load_runs(frame)
 
 
@@ -123,9 +123,10 @@ def child_grad(args) -> dict:
     import numpy as np
     import pytensor
 
-    from bayes_scaling.hierarchy import drop_warmup, resolve_structure
-    from bayes_scaling.laws import load_law
-    from bayes_scaling.model import build_model
+    from bayes_scaling.data.checkpoints import drop_warmup
+    from bayes_scaling.law.spec import load_law
+    from bayes_scaling.pymc_model.build import build_model
+    from bayes_scaling.pymc_model.structure import resolve_structure
 
     runs = drop_warmup(make_runs(args.runs, args.steps), 0.1)
     law = load_law("kaplan_ns")
@@ -164,9 +165,10 @@ def child_numpyro(args) -> dict:
     import arviz as az
     import pymc as pm
 
-    from bayes_scaling.hierarchy import drop_warmup, resolve_structure
-    from bayes_scaling.laws import load_law
-    from bayes_scaling.model import build_model
+    from bayes_scaling.data.checkpoints import drop_warmup
+    from bayes_scaling.law.spec import load_law
+    from bayes_scaling.pymc_model.build import build_model
+    from bayes_scaling.pymc_model.structure import resolve_structure
 
     runs = drop_warmup(make_runs(args.runs, args.steps), 0.1)
     law = load_law("kaplan_ns")
@@ -308,7 +310,8 @@ def main() -> None:
             model, mode = key.split("|")
             if ref:
                 lp = max(abs(a - b) for a, b in zip(r["logp"], ref["logp"]))
-                g = max(float(np.linalg.norm(np.subtract(a, b)) / np.linalg.norm(b)) for a, b in zip(r["grad"], ref["grad"]))
+                g = max(float(np.linalg.norm(np.subtract(a, b)) / np.linalg.norm(b))
+                        for a, b in zip(r["grad"], ref["grad"]))
             else:
                 lp = g = float("nan")
             proj = f"{sample_s * r['ms'] / base_ms:.0f}" if sample_s else "-"

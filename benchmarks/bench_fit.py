@@ -4,7 +4,7 @@
 
 (a) Epoch-data Chinchilla fit in a fresh Python process: import included, compile caches warm
     (a throw-away process runs first to warm them: pytensor's numba cache and bayes_scaling's
-    disk compile cache, see bayes_scaling/compile_cache.py), converged: R-hat <= 1.01 and
+    disk compile cache, see bayes_scaling/pymc_model/_compile_cache.py), converged: R-hat <= 1.01 and
     ESS_bulk >= 400 for every parameter. --no-compile-cache measures the stock nutpie compile.
 (b) the same fit a second time in the same process (compiled model reused).
 (c) 1000-resample bootstrap of the scipy Huber (delta 1e-3, log space) L-BFGS point fit,
@@ -64,7 +64,7 @@ def run_child(csv: Path) -> dict:
 def bootstrap_time(csv: Path, n_boot: int) -> tuple[float, dict]:
     import pandas as pd
 
-    from bayes_scaling.baseline import huber_bootstrap, huber_fit
+    from bayes_scaling.checks.baseline import huber_bootstrap, huber_fit
 
     frame = pd.read_csv(csv)
     frame = frame.drop(frame["loss"].nlargest(5).index)

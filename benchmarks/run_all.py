@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 BENCHMARKS = {
     "checkpoints": ("bench_checkpoints.py", "Checkpoints: 10^5 rows, time to a converged posterior and peak memory"),
-    "calibration": ("bench_calibration.py", "Calibration: backtest on Epoch's Chinchilla data, ours vs Huber + bootstrap"),
+    "calibration": ("bench_calibration.py",
+                    "Calibration: backtest on Epoch's Chinchilla data, ours vs Huber + bootstrap"),
     "sbc": ("bench_sbc.py", "Simulation-based calibration of chinchilla and kaplan_nd"),
 }
 _DATA_ARGS = {"calibration"}  # benchmarks that take --data

@@ -9,7 +9,7 @@
 from pathlib import Path
 
 import bayes_scaling as bs
-from bayes_scaling.synthetic import chinchilla_design
+from bayes_scaling.data.synthetic import chinchilla_design
 
 TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 SEED = 0

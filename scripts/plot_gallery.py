@@ -36,8 +36,8 @@ def _posterior(law, runs, truth, *, structure=None, groups=None, draws=500, chai
     """A DataTree shaped like a sampled posterior, centred on ``truth`` (no sampler)."""
     import xarray as xr
 
-    from bayes_scaling.fit import complete_tree
-    from bayes_scaling.model import ref_name
+    from bayes_scaling.posterior.inference import complete_tree
+    from bayes_scaling.pymc_model.build import ref_name
 
     rng = np.random.default_rng(seed)
     shape = (chains, draws)
@@ -64,9 +64,9 @@ def _posterior(law, runs, truth, *, structure=None, groups=None, draws=500, chai
 
 
 def mock_fit(law_name, truth, design, *, noise=0.01, seed=0, groups=None, pooled=None):
-    from bayes_scaling.diagnostics import diagnose
-    from bayes_scaling.fit import Fit
-    from bayes_scaling.hierarchy import Structure, resolve_structure
+    from bayes_scaling import Fit
+    from bayes_scaling.posterior.diagnostics import diagnose
+    from bayes_scaling.pymc_model.structure import Structure, resolve_structure
 
     law = bs.load_law(law_name)
     if groups is None:
@@ -82,8 +82,8 @@ def mock_fit(law_name, truth, design, *, noise=0.01, seed=0, groups=None, pooled
                settings={"sampler": "mock", "seed": seed}, diagnostics=diagnose(tree, names), structure=structure)
 
 
-def mock_fits() -> dict[str, "bs.Fit"]:
-    from bayes_scaling.synthetic import chinchilla_design, log_grid
+def mock_fits() -> dict[str, bs.Fit]:
+    from bayes_scaling.data.synthetic import chinchilla_design, log_grid
 
     design = chinchilla_design(60, N=(5e7, 5e9), tokens_per_param=(3.0, 150.0), seed=1)
     kaplan_ns = pd.DataFrame({"N": np.repeat(log_grid(1e6, 1e9, 8), 12),

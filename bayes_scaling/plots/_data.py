@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.intervals import quantile_bands as quantiles
+from ..posterior.predict import log_mean_draws
+from ..pymc_model.structure import group_index, run_index
 from ._style import POSTERIOR, group_colors
 
 if TYPE_CHECKING:
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["observed", "observed_range", "has_nd", "fixed_inputs", "targets", "quantiles", "grid",
            "extended", "c_grid", "positive", "log_mean_at_runs", "replicate_log", "residual_scale"]
 
 
-def has_nd(fit: "Fit") -> bool:
+def has_nd(fit: FitRecord) -> bool:
     """Whether the law has inputs N and D (so that compute-optimal allocation is defined)."""
     return {"N", "D"} <= set(fit.law.inputs.values())
 
 
-def observed(fit: "Fit", column: str) -> np.ndarray | None:
+def observed(fit: FitRecord, column: str) -> np.ndarray | None:
     """The runs' values of a numeric column; C from k·N·D when only N and D are there; else None."""
-    runs = fit.runs
-    if runs.has(column):
-        return runs.values(column)
-    if column == "C" and runs.has("N") and runs.has("D"):
-        return runs.flops_per_token * runs.values("N") * runs.values("D")
-    return None
+    if column == "C":
+        return fit.runs.compute()
+    return fit.runs.values(column) if fit.runs.has(column) else None
 
 
-def observed_range(fit: "Fit", column: str) -> tuple[float, float]:
+def observed_range(fit: FitRecord, column: str) -> tuple[float, float]:
     x = observed(fit, column)
     if x is None:
         raise ValueError(f"the runs have no column {column!r}")
@@ -45,12 +45,12 @@ def positive(name: str, values) -> np.ndarray:
     return arr
 
 
-def fixed_inputs(fit: "Fit", exclude: Sequence[str]) -> dict[str, float]:
+def fixed_inputs(fit: FitRecord, exclude: Sequence[str]) -> dict[str, float]:
     """The law's other inputs held at their observed median (e.g. U of the data-constrained law)."""
     return {col: float(np.median(fit.runs.values(col))) for col in fit.law.inputs.values() if col not in exclude}
 
 
-def targets(fit: "Fit", group: str | None) -> list[tuple[str | None, "Fit", str]]:
+def targets(fit: FitRecord, group: str | None) -> list[tuple[str | None, FitRecord, str]]:
     """``(label, fit, colour)`` to draw: one group, every group of a hierarchical fit, or the fit itself."""
     if group is not None:
         return [(str(group), fit.for_group(group), POSTERIOR)]
@@ -60,25 +60,14 @@ def targets(fit: "Fit", group: str | None) -> list[tuple[str | None, "Fit", str]
     return [(None, fit, POSTERIOR)]
 
 
-def quantiles(draws, probs: Sequence[float]) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
-    """Median and equal-tailed intervals over all draws: ``draws`` shaped ``(chain, draw, point)`` or
-    ``(draws, point)``; NaN draws (no interior optimum) are left out."""
-    values = np.asarray(getattr(draws, "values", draws), dtype=float)
-    values = values.reshape(-1, values.shape[-1])
-    qs = [0.5] + [q for p in probs for q in ((1 - p) / 2, (1 + p) / 2)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        out = np.nanquantile(values, qs, axis=0)
-    return out[0], {p: (out[1 + 2 * i], out[2 + 2 * i]) for i, p in enumerate(probs)}
-
-
 def grid(lo: float, hi: float, n: int = 80) -> np.ndarray:
     return np.exp(np.linspace(np.log(lo), np.log(hi), n))
 
 
 def extended(lo: float, hi: float, *, left: float = 0.15, right: float = 0.5, extra=None) -> tuple[float, float]:
     """The observed range ``[lo, hi]`` widened by fractions of its log-width (more to the right, where
-    the questions are), and to cover ``extra`` values (e.g. budgets) with a margin."""
+    the questions are), and to cover ``extra`` values (e.g. budgets) with a margin.
+    """
     width = np.log(hi / lo) if hi > lo else np.log(10.0)
     a, b = lo * np.exp(-left * width), hi * np.exp(right * width)
     if extra is not None:
@@ -87,38 +76,32 @@ def extended(lo: float, hi: float, *, left: float = 0.15, right: float = 0.5, ex
     return float(a), float(b)
 
 
-def c_grid(fit: "Fit", budgets=None, *, n: int = 80) -> np.ndarray:
+def c_grid(fit: FitRecord, budgets=None, *, n: int = 80) -> np.ndarray:
     """Compute budgets (FLOPs) over the observed range, extrapolated beyond it and to ``budgets``."""
     return grid(*extended(*observed_range(fit, "C"), extra=budgets), n)
 
 
 # --------------------------------------------------------------------------- at the observed runs
-def _group_idx(fit: "Fit"):
-    from ..hierarchy import group_index
-
+def _group_idx(fit: FitRecord):
     return group_index(fit.structure, fit.runs) if fit.structure.varying else None
 
 
-def log_mean_at_runs(fit: "Fit") -> np.ndarray:
-    """log of the law's mean at every observed run, for every draw: ``(chain, draw, runs)``.
+def log_mean_at_runs(fit: FitRecord) -> np.ndarray:
+    """Log of the law's mean at every observed run, for every draw: ``(chain, draw, runs)``.
 
     Each run uses its own group's parameters; run effects are not included (the law alone).
     """
-    from ..predict import log_mean_draws
-
     post = fit.posterior["posterior"].to_dataset()
     inputs = {c: fit.runs.values(c) for c in fit.law.inputs.values()}
     return np.asarray(log_mean_draws(fit.law, post, inputs, _group_idx(fit)))
 
 
-def replicate_log(fit: "Fit", seed: int = 0) -> np.ndarray:
+def replicate_log(fit: FitRecord, seed: int = 0) -> np.ndarray:
     """Posterior-predictive replicates of log(response) at the observed runs: ``(chain, draw, runs)``.
 
     The same runs again (their group's parameters and, with run effects, their own fitted
     offsets) plus fresh observation noise from the fitted likelihood, for every draw at once.
     """
-    from ..hierarchy import run_index
-
     post = fit.posterior["posterior"].to_dataset()
     mu = log_mean_at_runs(fit).copy()
     if fit.structure.run_effect and "run_effect" in post:
@@ -132,7 +115,7 @@ def replicate_log(fit: "Fit", seed: int = 0) -> np.ndarray:
     return mu + sigma * noise
 
 
-def residual_scale(fit: "Fit") -> tuple[float, str]:
+def residual_scale(fit: FitRecord) -> tuple[float, str]:
     """Posterior median of the residual scale of log(response), and what it is."""
     post = fit.posterior["posterior"]
     sigma = post["sigma"].values

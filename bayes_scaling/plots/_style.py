@@ -9,18 +9,19 @@ returned figure once, and ``fig.savefig(...)`` writes it.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from ..units import CANONICAL_UNITS
+from ..core.formatting import math_number
+from ..data.units import CANONICAL_UNITS
 
 __all__ = ["RC", "DATA", "POSTERIOR", "REFERENCE", "EXTRAPOLATION", "GROUP_COLORS", "styled", "new_figure",
            "axis_label", "group_colors", "sequential", "log_norm", "band_alpha", "as_probs", "draw_bands",
-           "median_line", "shade_beyond", "pretty_number", "finish", "detach", "legend"]
+           "median_line", "shade_beyond", "math_number", "finish", "detach", "legend"]
 
 #: Colour of observed runs, posterior curves, published reference lines, and extrapolation shading.
 DATA = "#3b3b3b"
@@ -186,20 +187,6 @@ def shade_beyond(ax, lo: float, hi: float, *, label: str | None = "beyond the da
     return patches
 
 
-def pretty_number(x: float, unit: str = "") -> str:
-    """``1e+21`` -> ``$10^{21}$``; ``5.76e23`` -> ``$5.8\\times10^{23}$`` (mathtext), with a unit."""
-    x = float(x)
-    exp = int(np.floor(np.log10(abs(x)))) if x else 0
-    mant = x / 10.0**exp
-    if abs(exp) <= 2:
-        text = f"{x:g}"
-    elif np.isclose(mant, 1.0, atol=0.005):
-        text = f"$10^{{{exp}}}$"
-    else:
-        text = f"${mant:.2g}\\times10^{{{exp}}}$"
-    return f"{text} {unit}".strip()
-
-
 def finish(fig, title: str | None = None):
     if title:
         fig.suptitle(title, fontsize=11.5, fontweight="bold")
@@ -208,7 +195,8 @@ def finish(fig, title: str | None = None):
 
 def legend(ax, probs: Sequence[float] = (), *, color="#7f7f7f", figure: bool = False, **kw):
     """The axes' legend plus one grey swatch per interval probability; with ``figure=True``, one
-    legend for the whole figure, outside the panels on the right."""
+    legend for the whole figure, outside the panels on the right.
+    """
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()

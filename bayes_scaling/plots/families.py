@@ -6,19 +6,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._data import has_nd, positive
-from ._style import finish, group_colors, new_figure, pretty_number, styled
+from ..core.intervals import DEFAULT_PROB
+from ..decisions.allocation import allocate
+from ..decisions.groups import compare_groups, rank_groups
+from ._data import has_nd, positive, quantiles
+from ._style import finish, group_colors, math_number, new_figure, styled
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_families"]
 
 
 @styled
-def plot_families(fit: "Fit", *, C, N=None, prob: float = 0.9) -> "Figure":
+def plot_families(fit: FitRecord, *, C, N=None, prob: float = DEFAULT_PROB) -> Figure:
     """Per-group parameters (forest) and P(row group beats column group) at one input point.
 
     Left, one panel per varying parameter: each group's posterior median with its 50% and
@@ -53,7 +56,7 @@ def plot_families(fit: "Fit", *, C, N=None, prob: float = 0.9) -> "Figure":
     if N is not None:
         inputs["N"] = float(positive("N", N)[0])
     elif has_nd(fit):
-        inputs["N"] = float(np.median([fit.for_group(g).allocate(C)["N_opt_median"].iloc[0] for g in fit.groups]))
+        inputs["N"] = float(np.median([allocate(fit.for_group(g), C)["N_opt_median"].iloc[0] for g in fit.groups]))
     groups = list(fit.groups)
     varying = list(fit.structure.varying)
     n_rows = len(varying)
@@ -67,19 +70,21 @@ def plot_families(fit: "Fit", *, C, N=None, prob: float = 0.9) -> "Figure":
         _forest(ax, fit, post, p, groups, colors, prob)
     ax_m = fig.add_subplot(spec[:, 1])
     _matrix(fig, ax_m, fit, groups, inputs, prob)
-    where = ", ".join(f"{k} = {pretty_number(v, 'FLOPs' if k == 'C' else 'parameters' if k == 'N' else '')}"
+    where = ", ".join(f"{k} = {math_number(v, 'FLOPs' if k == 'C' else 'parameters' if k == 'N' else '')}"
                       for k, v in inputs.items())
     return finish(fig, f"{fit.law.name}: {len(groups)} groups (varying: {', '.join(varying)}); comparison at {where}")
 
 
 def _forest(ax, fit, post, p, groups, colors, prob):
     draws = post[p].transpose("chain", "draw", "group").sel(group=groups).values.reshape(-1, len(groups))
-    qs = np.quantile(draws, [0.5, 0.25, 0.75, (1 - prob) / 2, (1 + prob) / 2], axis=0)
+    med, bands = quantiles(draws, (0.5, prob))
     y = np.arange(len(groups))[::-1]
     for j, g in enumerate(groups):
-        ax.plot([qs[3, j], qs[4, j]], [y[j], y[j]], color=colors[g], linewidth=1.4, solid_capstyle="round")
-        ax.plot([qs[1, j], qs[2, j]], [y[j], y[j]], color=colors[g], linewidth=4.0, solid_capstyle="round")
-        ax.plot(qs[0, j], y[j], "o", color="white", markeredgecolor=colors[g], markersize=6, markeredgewidth=1.6)
+        ax.plot([bands[prob][0][j], bands[prob][1][j]], [y[j], y[j]], color=colors[g], linewidth=1.4,
+                solid_capstyle="round")
+        ax.plot([bands[0.5][0][j], bands[0.5][1][j]], [y[j], y[j]], color=colors[g], linewidth=4.0,
+                solid_capstyle="round")
+        ax.plot(med[j], y[j], "o", color="white", markeredgecolor=colors[g], markersize=6, markeredgewidth=1.6)
     centre = f"{p}_mu"
     if fit.law.parameters[p].reference is None and centre in post and "group" not in post[centre].dims:
         ax.axvline(float(np.median(post[centre].values)), color="#7f7f7f", linestyle="--", linewidth=1.0,
@@ -92,8 +97,8 @@ def _forest(ax, fit, post, p, groups, colors, prob):
 
 
 def _matrix(fig, ax, fit, groups, inputs, prob):
-    cmp = fit.compare_groups(**inputs, prob=prob)
-    ranks = fit.rank_groups(**inputs, prob=prob).set_index("group")
+    cmp = compare_groups(fit, **inputs, prob=prob)
+    ranks = rank_groups(fit, **inputs, prob=prob).set_index("group")
     k = len(groups)
     idx = {g: i for i, g in enumerate(groups)}
     m = np.full((k, k), np.nan)

@@ -1,5 +1,6 @@
 """The fitted law against the observed runs: loss against N (tokens-per-parameter slices) and
-against C (the compute-optimal loss), extrapolated to chosen budgets."""
+against C (the compute-optimal loss), extrapolated to chosen budgets.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +10,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.cm import ScalarMappable
 
+from ..core.intervals import DEFAULT_PROB
+from ..decisions.allocation import allocate_draws
 from ._data import c_grid, extended, fixed_inputs, grid, has_nd, observed, observed_range, positive, quantiles, targets
-from ._style import (DATA, as_probs, axis_label, draw_bands, finish, legend, log_norm, median_line, new_figure,
-                     pretty_number, shade_beyond, styled)
+from ._style import (
+    DATA,
+    as_probs,
+    axis_label,
+    draw_bands,
+    finish,
+    legend,
+    log_norm,
+    math_number,
+    median_line,
+    new_figure,
+    shade_beyond,
+    styled,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_fit"]
 
@@ -24,7 +39,7 @@ _SLICE_QUANTILES = (0.1, 0.5, 0.9)
 
 
 @styled
-def plot_fit(fit: "Fit", *, budgets=None, prob=(0.5, 0.9), group: str | None = None) -> "Figure":
+def plot_fit(fit: FitRecord, *, budgets=None, prob=(0.5, DEFAULT_PROB), group: str | None = None) -> Figure:
     """The fitted law over the observed runs, with posterior median and credible bands.
 
     For a law of N and D (Chinchilla, ``kaplan_nd``, ...), two panels:
@@ -102,7 +117,7 @@ def _nd_figure(fit, items, budgets, probs):
             median_line(ax_n, n_grid, med, c, observed=n_range, label=name)
             limits[ax_n].append(med)
         # right: the compute-optimal loss
-        alloc = f.allocate_draws(cs, **fixed)
+        alloc = allocate_draws(f, cs, **fixed)
         med, bands = quantiles(alloc["loss_opt"].values, probs)
         draw_bands(ax_c, cs, bands, color)
         median_line(ax_c, cs, med, color, observed=c_range,
@@ -141,7 +156,7 @@ def _slices(values) -> list[float]:
 
 
 def _mark_budgets(ax, f, budgets, probs, color, fixed, *, first: bool):
-    alloc = f.allocate_draws(budgets, **fixed)
+    alloc = allocate_draws(f, budgets, **fixed)
     med, bands = quantiles(alloc["loss_opt"].values, probs[:1])
     lo, hi = bands[probs[0]]
     ax.errorbar(budgets, med, yerr=[med - lo, hi - med], fmt="D", ms=5, color=color, mec="white", mew=0.6,
@@ -158,6 +173,16 @@ def _loss_limits(ax, values, pad: float = 0.06):
 
 
 # --------------------------------------------------------------------------- other laws
+def _budget_marks(ax, f, xcol, budgets, held, probs, color, *, first: bool) -> list:
+    """The response at each budget, median and the widest interval, as error bars; returns the ends."""
+    draws = f.predict_draws(**{xcol: budgets, **held}).values
+    med, bands = quantiles(draws, probs[:1])
+    lo, hi = bands[probs[0]]
+    ax.errorbar(budgets, med, yerr=[med - lo, hi - med], fmt="D", ms=5, color=color, mec="white", mew=0.6,
+                capsize=3, zorder=5, label=f"budgets ({probs[0]:.0%})" if first else None)
+    return [lo, hi]
+
+
 def _generic_figure(fit, items, budgets, probs):
     fit = items[0][1] if len(items) == 1 else fit  # ranges and slices from the runs drawn
     law = fit.law
@@ -193,17 +218,12 @@ def _generic_figure(fit, items, budgets, probs):
             med, bands = quantiles(draws[:, i], probs)
             c = cmap(norm(s)) if s is not None else color
             draw_bands(ax, xs, bands, c)
-            name = (f"{slice_col} = {pretty_number(s)}" if s is not None
+            name = (f"{slice_col} = {math_number(s)}" if s is not None
                     else label if grouped else "posterior median")
             median_line(ax, xs, med, c, observed=x_range, label=name)
             values.append(med)
         if budgets is not None:
-            draws = f.predict_draws(**{xcol: budgets, **held}).values
-            med, bands = quantiles(draws, probs[:1])
-            lo, hi = bands[probs[0]]
-            values += [lo, hi]
-            ax.errorbar(budgets, med, yerr=[med - lo, hi - med], fmt="D", ms=5, color=color, mec="white", mew=0.6,
-                        capsize=3, zorder=5, label=f"budgets ({probs[0]:.0%})" if label == items[0][0] else None)
+            values += _budget_marks(ax, f, xcol, budgets, held, probs, color, first=label == items[0][0])
     ax.set_xscale("log")
     if response != "loss":
         ax.set_yscale("log")
@@ -214,7 +234,7 @@ def _generic_figure(fit, items, budgets, probs):
     shade_beyond(ax, *x_range)
     title = f"{response} against {xcol}"
     if held:
-        title += " (" + ", ".join(f"{c} = {pretty_number(v)}" for c, v in held.items()) + ")"
+        title += " (" + ", ".join(f"{c} = {math_number(v)}" for c, v in held.items()) + ")"
     ax.set_title(title)
     legend(ax, probs, loc="upper right")
     if slice_col and not grouped:

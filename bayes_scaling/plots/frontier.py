@@ -6,15 +6,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..units import PF_DAY_FLOPS
+from ..core.intervals import DEFAULT_PROB
+from ..data.units import PF_DAY_FLOPS
+from ..decisions.allocation import allocate_draws
 from ._data import c_grid, fixed_inputs, has_nd, observed_range, positive, quantiles, targets
-from ._style import (REFERENCE, as_probs, axis_label, draw_bands, finish, legend, median_line, new_figure, styled,
-                     shade_beyond)
+from ._style import (
+    REFERENCE,
+    as_probs,
+    axis_label,
+    draw_bands,
+    finish,
+    legend,
+    median_line,
+    new_figure,
+    shade_beyond,
+    styled,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_frontier", "hoffmann2022_frontier", "kaplan2020_frontier"]
 
@@ -50,8 +62,8 @@ def kaplan2020_frontier(C) -> tuple[np.ndarray, np.ndarray]:
 
 
 @styled
-def plot_frontier(fit: "Fit", *, budgets=None, prob=(0.5, 0.9), references: bool = True,
-                  group: str | None = None) -> "Figure":
+def plot_frontier(fit: FitRecord, *, budgets=None, prob=(0.5, DEFAULT_PROB), references: bool = True,
+                  group: str | None = None) -> Figure:
     """Compute-optimal model size N_opt(C) and tokens D_opt(C), with credible bands.
 
     Evaluated with ``fit.allocate_draws`` over a grid of compute from below the observed
@@ -94,8 +106,8 @@ def plot_frontier(fit: "Fit", *, budgets=None, prob=(0.5, 0.9), references: bool
     fig, axes = new_figure(1, 2, figsize=(12.5, 4.3))
     panels = (("N_opt", "N"), ("D_opt", "D"))
     for label, f, color in items:
-        alloc = f.allocate_draws(cs, **fixed)
-        marks = f.allocate_draws(budgets, **fixed) if budgets is not None else None
+        alloc = allocate_draws(f, cs, **fixed)
+        marks = allocate_draws(f, budgets, **fixed) if budgets is not None else None
         for ax, (var, col) in zip(axes[0], panels):
             med, bands = quantiles(alloc[var].values, probs)
             draw_bands(ax, cs, bands, color)
@@ -117,7 +129,7 @@ def plot_frontier(fit: "Fit", *, budgets=None, prob=(0.5, 0.9), references: bool
         ax.set_yscale("log")
         ax.set_xlabel(axis_label("C"))
         ax.set_ylabel(f"{var} ({'parameters' if col == 'N' else 'tokens'})")
-        ax.set_title(("compute-optimal model size" if col == "N" else "compute-optimal training tokens"))
+        ax.set_title("compute-optimal model size" if col == "N" else "compute-optimal training tokens")
         shade_beyond(ax, *c_range)
     legend(axes[0, 0], probs, figure=True)
     what = f"{fit.law.name}" + (f" [{group}]" if group is not None else "")

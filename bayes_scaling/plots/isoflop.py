@@ -6,14 +6,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.intervals import DEFAULT_PROB
+from ..decisions.allocation import allocate
 from ._data import fixed_inputs, has_nd, observed, observed_range, positive, quantiles, targets
-from ._style import (axis_label, draw_bands, finish, legend, median_line, new_figure, pretty_number, sequential,
-                     shade_beyond, styled)
+from ._style import (
+    axis_label,
+    draw_bands,
+    finish,
+    legend,
+    math_number,
+    median_line,
+    new_figure,
+    sequential,
+    shade_beyond,
+    styled,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_isoflop"]
 
@@ -24,7 +36,7 @@ _NEAR_DECADES = 0.1
 
 
 @styled
-def plot_isoflop(fit: "Fit", budgets, *, prob: float = 0.9, group: str | None = None) -> "Figure":
+def plot_isoflop(fit: FitRecord, budgets, *, prob: float = DEFAULT_PROB, group: str | None = None) -> Figure:
     """Loss against model size at fixed compute, one curve per budget (Hoffmann et al.'s IsoFLOP view).
 
     For each budget C, N runs over a grid around the optimum and D = C/(k N) (k from
@@ -63,7 +75,7 @@ def plot_isoflop(fit: "Fit", budgets, *, prob: float = 0.9, group: str | None = 
     fixed = fixed_inputs(fit, ("N", "D"))
     k = fit.runs.flops_per_token
     for ax, (label, f, _) in zip(axes[0], items):
-        alloc = f.allocate(budgets, prob=prob, **fixed)
+        alloc = allocate(f, budgets, prob=prob, **fixed)
         centre = np.log10(alloc["N_opt_median"].to_numpy())
         offsets = np.linspace(-_HALF_WIDTH_DECADES, _HALF_WIDTH_DECADES, 81)
         n_all = 10.0 ** (centre[:, None] + offsets[None, :])  # (budgets, points)
@@ -75,7 +87,7 @@ def plot_isoflop(fit: "Fit", budgets, *, prob: float = 0.9, group: str | None = 
         for i, c in enumerate(budgets):
             med, bands = quantiles(draws[:, i], [prob])
             draw_bands(ax, n_all[i], bands, colors[i])
-            median_line(ax, n_all[i], med, colors[i], label=f"C = {pretty_number(c, 'FLOPs')}")
+            median_line(ax, n_all[i], med, colors[i], label=f"C = {math_number(c, 'FLOPs')}")
             row = alloc.iloc[i]
             ax.errorbar([row["N_opt_median"]], [row["loss_opt_median"]],
                         xerr=[[row["N_opt_median"] - row["N_opt_lower"]], [row["N_opt_upper"] - row["N_opt_median"]]],

@@ -7,7 +7,8 @@ under their priors, so they are shown as ``log10(A)``; the other parameters are 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,17 +20,17 @@ PRIOR = "#9a9a9a"
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_posterior", "plot_prior_posterior", "plot_ppc"]
 
 
-def _display_name(fit: "Fit", name: str) -> str:
+def _display_name(fit: FitRecord, name: str) -> str:
     p = fit.law.parameters.get(name)
     return f"log10({name})" if p is not None and p.reference is not None else name
 
 
-def _selected(fit: "Fit", dataset, var_names: Sequence[str] | None, where: str):
+def _selected(fit: FitRecord, dataset, var_names: Sequence[str] | None, where: str):
     """The chosen variables of a posterior/prior Dataset, scale parameters as log10."""
     import xarray as xr
 
@@ -60,7 +61,7 @@ def _figure(pc):
 
 
 @styled
-def plot_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None) -> "Figure":
+def plot_posterior(fit: FitRecord, *, var_names: Sequence[str] | None = None) -> Figure:
     """Pairwise joint densities and marginals of the law's parameters (``arviz_plots.plot_pair``).
 
     Parameters
@@ -97,8 +98,8 @@ def plot_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None) -> "Fi
 
 
 @styled
-def plot_prior_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None, n_prior: int = 1000,
-                         seed: int = 0, kind: str = "ecdf") -> "Figure":
+def plot_prior_posterior(fit: FitRecord, *, var_names: Sequence[str] | None = None, n_prior: int = 1000,
+                         seed: int = 0, kind: str = "ecdf") -> Figure:
     """Prior against posterior marginals (``arviz_plots.plot_prior_posterior``).
 
     The prior draws come from the fitted model itself (``build_model`` with the fit's law,
@@ -125,7 +126,7 @@ def plot_prior_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None, 
     import xarray as xr
     from arviz_base import rc_context
 
-    from ..model import build_model
+    from ..pymc_model.build import build_model
 
     if int(n_prior) < 10:
         raise ValueError(f"n_prior must be at least 10, got {n_prior}")
@@ -152,7 +153,7 @@ def plot_prior_posterior(fit: "Fit", *, var_names: Sequence[str] | None = None, 
 
 
 @styled
-def plot_ppc(fit: "Fit", *, n_draws: int = 100, seed: int = 0) -> "Figure":
+def plot_ppc(fit: FitRecord, *, n_draws: int = 100, seed: int = 0) -> Figure:
     """Posterior predictive check: the observed log(response) against replicated data sets
     (``arviz_plots.plot_ppc_dist``).
 
@@ -163,7 +164,7 @@ def plot_ppc(fit: "Fit", *, n_draws: int = 100, seed: int = 0) -> "Figure":
     import arviz_plots as ap
     import xarray as xr
 
-    from ..model import observed_name
+    from ..pymc_model.build import observed_name
 
     if int(n_draws) < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")

@@ -12,7 +12,7 @@ from ._style import DATA, axis_label, finish, group_colors, new_figure, styled
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..fit import Fit
+    from ..posterior.record import FitRecord
 
 __all__ = ["plot_residuals"]
 
@@ -20,7 +20,7 @@ _COLUMNS = ("N", "D", "C", "step")
 
 
 @styled
-def plot_residuals(fit: "Fit") -> "Figure":
+def plot_residuals(fit: FitRecord) -> Figure:
     """Residuals of log(response): observed minus the posterior median of the law's mean, per run.
 
     One panel per input present among N, D, C and step (plus any other law input), on a log

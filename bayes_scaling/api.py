@@ -1,0 +1,144 @@
+"""The top of the package: :class:`Fit` and the functions that return one.
+
+``Fit`` is a :class:`~bayes_scaling.posterior.record.FitRecord` (posterior, runs, law, settings,
+with its predictions) plus one-line methods into the layers that own each step: decisions,
+group comparisons, the report, saving. No module below this one imports ``Fit``; they take the
+record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+
+from .core.intervals import DEFAULT_PROB
+from .data.runs import Runs, load_runs
+from .decisions import allocation, budget, frontier, groups
+from .law.spec import LawSpec
+from .posterior import inference, io
+from .posterior.record import FitRecord
+from .pymc_model.sampling import SamplerSettings
+from .pymc_model.structure import StructureOptions
+from .report import notebook, render
+
+__all__ = ["Fit", "fit", "fit_separately", "load_fit"]
+
+
+class Fit(FitRecord):
+    """A fitted scaling law: posterior, runs, law spec (with priors), settings and diagnostics.
+
+    Made by :func:`bayes_scaling.fit` or :func:`bayes_scaling.load_fit`. The attributes and the
+    prediction methods (``summary``, ``predict``, ``predict_draws``, ``for_group``, ...) are those of
+    :class:`~bayes_scaling.posterior.record.FitRecord`; the methods below are the decisions, the
+    group comparisons, the report and saving.
+    """
+
+    @classmethod
+    def from_record(cls, record: FitRecord) -> Fit:
+        """The ``Fit`` of a fit record (e.g. a backtest fold's fit)."""
+        return record if isinstance(record, cls) else cls(**{f.name: getattr(record, f.name) for f in fields(record)})
+
+    # ---------------------------------------------------------------- decisions
+    def allocate(self, C, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
+                 method: str = "auto", **fixed) -> pd.DataFrame:
+        """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals
+        (:func:`bayes_scaling.decisions.allocate`).
+        """
+        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **fixed)
+
+    def allocate_draws(self, C, *, flops_per_token: float | None = None, method: str = "auto", **fixed):
+        """Posterior draws of the allocation, Dataset ``(chain, draw, budget)``
+        (:func:`bayes_scaling.decisions.allocate_draws`).
+        """
+        return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **fixed)
+
+    def prob_below(self, target, N=None, D=None, C=None, **inputs) -> pd.DataFrame:
+        """P(trained model's loss < target), run-to-run noise included (:func:`bayes_scaling.decisions.prob_below`)."""
+        return budget.prob_below(self, target, N=N, D=D, C=C, **inputs)
+
+    def compute_for_target(self, target, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
+        """Compute (and plan) so that loss <= target with probability ``prob``
+        (:func:`bayes_scaling.decisions.compute_for_target`).
+        """
+        return budget.compute_for_target(self, target, prob, **kwargs)
+
+    def compare_plans(self, plans, *, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
+        """Loss, P(best) and regret against the compute-optimal plan, per plan
+        (:func:`bayes_scaling.decisions.compare_plans`).
+        """
+        return budget.compare_plans(self, plans, prob=prob, **kwargs)
+
+    def data_for_overfitting(self, N, max_penalty: float = 0.02, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Tokens D keeping L(N,D)/L(N,inf) - 1 <= max_penalty (Kaplan's rule;
+        :func:`bayes_scaling.decisions.frontier.data_for_overfitting`).
+        """
+        return frontier.data_for_overfitting(self, N, max_penalty, prob=prob)
+
+    # ---------------------------------------------------------------- groups
+    def compare_groups(self, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, **inputs) -> pd.DataFrame:
+        """Per pair of groups: loss difference, P(A better), parameter gaps
+        (:func:`bayes_scaling.decisions.groups.compare_groups`).
+        """
+        return groups.compare_groups(self, N, D, C, prob=prob, **inputs)
+
+    def rank_groups(self, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, **inputs) -> pd.DataFrame:
+        """Per group: loss, P(best), expected rank (:func:`bayes_scaling.decisions.groups.rank_groups`)."""
+        return groups.rank_groups(self, N, D, C, prob=prob, **inputs)
+
+    def group_offsets(self, reference: str, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Each group's loss offset from a reference group, e.g. eval sets
+        (:func:`bayes_scaling.decisions.groups.group_offsets`).
+        """
+        return groups.group_offsets(self, reference, prob=prob)
+
+    # ---------------------------------------------------------------- output
+    def report(self, path: str | Path, budgets=None, target_loss=None, plans=None, prob: float = DEFAULT_PROB,
+               title: str | None = None, compare_with=None) -> Path:
+        """Write a self-contained HTML report (or Markdown with a ``.md`` path;
+        :func:`bayes_scaling.report.write_report`).
+
+        ``budgets`` in FLOPs (default: 10x and 100x the largest observed compute), ``target_loss``
+        adds the compute needed for it, ``plans`` compares training plans, ``compare_with`` other
+        fits of the same runs.
+        """
+        return render.write_report(self, path, budgets=budgets, target_loss=target_loss, plans=plans, prob=prob,
+                                   title=title, compare_with=compare_with)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit (posterior, runs, law spec, priors, versions) to NetCDF; no pickle."""
+        return io.save_fit(self, path)
+
+    def _repr_html_(self) -> str:
+        return notebook.fit_html(self)
+
+
+def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None, likelihood: str = "auto",
+        discrepancy: str | None = None, seed: int | None = None, structure: StructureOptions | None = None,
+        sampling: SamplerSettings | None = None, drop_first: float = 0.1, log_likelihood: bool | None = None,
+        **options) -> Fit:
+    """Fit a scaling law to training runs as a Bayesian model (NUTS); see
+    :func:`bayes_scaling.posterior.inference.fit` for every option.
+
+    ``bs.fit(runs, law="chinchilla", seed=1)`` is the default, robust fit. Sampler settings go in
+    ``sampling=SamplerSettings(...)`` (or the keywords ``draws``, ``tune``, ``chains``, ...),
+    groups and checkpoints in ``structure=StructureOptions(...)`` (or ``pooled``, ``run_effect``, ...).
+    """
+    return Fit.from_record(inference.fit(
+        runs, law, priors=priors, likelihood=likelihood, discrepancy=discrepancy, seed=seed, structure=structure,
+        sampling=sampling, drop_first=drop_first, log_likelihood=log_likelihood, **options))
+
+
+def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
+    """One independent fit per ``group`` (no pooling at all): ``{group: Fit}``."""
+    runs = runs if isinstance(runs, Runs) else load_runs(runs)
+    if not runs.has("group"):
+        raise ValueError("fit_separately needs a 'group' column in the runs table")
+    return {g: fit(part, law, **kwargs) for g, part in runs.by_group()}
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Restore a fit written by :meth:`Fit.save`; its predictions are identical."""
+    return Fit.from_record(io.load_record(path))

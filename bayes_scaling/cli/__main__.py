@@ -1,0 +1,5 @@
+"""``python -m bayes_scaling.cli``: the command line."""
+
+from .commands import app
+
+app()

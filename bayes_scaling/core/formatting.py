@@ -1,0 +1,89 @@
+r"""How numbers are written, everywhere: messages, tables, the report, the command line, plots.
+
+- :func:`exact`: the shortest text that reads back as the same float (``7e9``, ``1234567``), for
+  error messages that quote the user's values;
+- :func:`fmt`: a number for prose and tables (3 significant digits, ``1.4e+12``, ``∞``, ``–`` for
+  missing), for the report and the notebook view;
+- :func:`fmt_number` / :func:`fmt_count`: the command line's columns (4 significant digits; whole
+  numbers for counts such as ESS);
+- :func:`math_number`: a plot label in mathtext (``$5.8\times10^{23}$``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["exact", "fmt", "fmt_number", "fmt_count", "math_number", "interval_text"]
+
+
+def exact(x: float) -> str:
+    """Shortest exact text for ``x``: 7e9 -> '7e9', 1234567 -> '1234567'."""
+    for spec in (".6g", ".15g", ".17g"):
+        text = format(float(x), spec)
+        if float(text) == x:
+            break
+    mantissa, sep, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if sep else text
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number for prose and tables: ``digits`` significant digits, exponent for large/small values.
+
+    Integers below a million keep every digit (with thousands separators); NaN and None are ``–``,
+    infinities ``∞``/``−∞``; anything else is ``str(x)``.
+    """
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}" if abs(int(x)) < 1e6 else f"{float(x):.{digits}g}"
+    if isinstance(x, (float, np.floating)):
+        if np.isinf(x):
+            return "∞" if x > 0 else "−∞"
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def interval_text(median: float, lower: float, upper: float, digits: int = 3) -> str:
+    """``"median (lower–upper)"``: one interval in one cell."""
+    return f"{fmt(median, digits)} ({fmt(lower, digits)}–{fmt(upper, digits)})"
+
+
+def fmt_number(x: Any) -> str:
+    """4 significant digits; e-notation for large and tiny numbers (``7e+10``); ``nan`` when missing."""
+    if x is None:
+        return "nan"
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.4g}"
+
+
+def fmt_count(x: Any) -> str:
+    """A whole number (e.g. an effective sample size); ``nan`` when missing."""
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return "nan" if math.isnan(value) else f"{value:.0f}"
+
+
+def math_number(x: float, unit: str = "") -> str:
+    r"""``1e+21`` -> ``$10^{21}$``; ``5.76e23`` -> ``$5.8\times10^{23}$`` (mathtext), with a unit."""
+    x = float(x)
+    exp = int(np.floor(np.log10(abs(x)))) if x else 0
+    mant = x / 10.0**exp
+    if abs(exp) <= 2:
+        text = f"{x:g}"
+    elif np.isclose(mant, 1.0, atol=0.005):
+        text = f"$10^{{{exp}}}$"
+    else:
+        text = f"${mant:.2g}\\times10^{{{exp}}}$"
+    return f"{text} {unit}".strip()

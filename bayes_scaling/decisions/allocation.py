@@ -1,0 +1,103 @@
+"""Compute-optimal allocation: the N and D that minimise a law of N and D at a budget C = k·N·D.
+
+Every posterior draw is optimised at every budget at once (numpy arrays shaped
+``(draws, budgets)``; :mod:`bayes_scaling.decisions.optimum`) and summarised as a median with an
+equal-tailed interval. Chinchilla-form laws (``E + A/N**alpha + B/D**beta``, any names) use the
+closed form of Hoffmann et al. 2022, Eq. 4; any other law of N and D is minimised numerically by a
+vectorized golden-section search in log N.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import DecisionWarning
+from ..core.intervals import DEFAULT_PROB, decades_beyond, interval_columns
+from .optimum import TOKENS_PER_PARAM_BOUNDS, compute_range, flops_per_token_of, optimum, positive_array
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ..posterior.record import FitRecord
+
+__all__ = ["allocate", "allocate_draws"]
+
+
+def allocate_draws(fit: FitRecord, C, *, flops_per_token: float | None = None, method: str = "auto",
+                   bounds=TOKENS_PER_PARAM_BOUNDS, **fixed) -> xr.Dataset:
+    """Posterior draws of the compute-optimal allocation: Dataset ``(chain, draw, budget)``.
+
+    Variables ``N_opt``, ``D_opt``, ``tokens_per_param``, ``loss_opt``,
+    ``a``, ``b``, ``G`` and ``interior``; draws whose optimum is not interior
+    are NaN (and ``interior`` is False there).
+    """
+    import xarray as xr
+
+    C = positive_array("C", C)
+    k = flops_per_token_of(fit, flops_per_token)
+    opt = optimum(fit, np.log(C / k)[None, :], method=method, bounds=bounds, fixed=fixed)
+    ok = opt["interior"]
+    nan = lambda x: np.where(ok, x, np.nan)  # noqa: E731
+    post = fit.posterior["posterior"]
+    shape = (post.sizes["chain"], post.sizes["draw"], len(C))
+    values = {"N_opt": nan(np.exp(opt["log_N"])), "D_opt": nan(np.exp(opt["log_D"])),
+              "tokens_per_param": nan(np.exp(opt["log_D"] - opt["log_N"])),
+              "loss_opt": nan(np.exp(opt["log_loss"])), "a": nan(opt["a"]), "b": nan(1 - opt["a"]),
+              "G": nan(np.exp(opt["log_G"])), "interior": ok}
+    ds = xr.Dataset({k_: (("chain", "draw", "budget"), np.asarray(v).reshape(shape)) for k_, v in values.items()},
+                    coords={"chain": post["chain"].values, "draw": post["draw"].values, "C": ("budget", C)})
+    ds.attrs.update(method=opt["method"], flops_per_token=k)
+    return ds
+
+
+def allocate(fit: FitRecord, C, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
+             method: str = "auto", bounds=TOKENS_PER_PARAM_BOUNDS, **fixed) -> pd.DataFrame:
+    """Compute-optimal allocation for each budget, with credible intervals.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted law with inputs N and D.
+    C : float or array-like
+        Training budgets in FLOPs.
+    prob : float
+        Mass of the equal-tailed intervals.
+    flops_per_token : float, optional
+        k in C = k·N·D (default: the runs table's, 6 unless set).
+    method : {"auto", "closed_form", "numeric"}
+        ``"auto"``: the closed form for Chinchilla-form laws, else numeric.
+    bounds : (float, float)
+        Search range of the numeric solver in tokens per parameter.
+    **fixed
+        Values of any other law inputs (held fixed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per budget: ``C``; ``N_opt``, ``D_opt``, ``tokens_per_param``,
+        ``loss_opt`` and the allocation exponents ``a`` (N_opt ∝ C^a), ``b``
+        and ``G`` (N_opt = G (C/k)^a), each as ``_median``, ``_lower``,
+        ``_upper``; ``n_not_interior`` (draws whose optimum is at the search
+        bounds or not a minimum: counted, and left out of the intervals) and
+        ``decades_beyond_data`` (log10 distance of C outside the observed
+        compute range). For numeric laws a, b, G are local (at each C).
+    """
+    ds = allocate_draws(fit, C, flops_per_token=flops_per_token, method=method, bounds=bounds, **fixed)
+    flat = {v: ds[v].values.reshape(-1, ds.sizes["budget"]) for v in ds.data_vars}
+    out = pd.DataFrame({"C": ds["C"].values})
+    for name in ("N_opt", "D_opt", "tokens_per_param", "loss_opt", "a", "b", "G"):
+        out = out.assign(**interval_columns(name, flat[name], prob))
+    out["n_not_interior"] = (~flat["interior"]).sum(axis=0)
+    lo, hi = compute_range(fit, ds.attrs["flops_per_token"])
+    out["decades_beyond_data"] = decades_beyond(out["C"].to_numpy(), lo, hi)
+    if out["n_not_interior"].any():
+        warnings.warn(f"{int(out['n_not_interior'].max())} of {flat['interior'].shape[0]} draws have no interior "
+                      f"optimum at some budget (see n_not_interior); they are left out of the intervals",
+                      DecisionWarning, stacklevel=2)
+    out.attrs.update(prob=prob, method=ds.attrs["method"], flops_per_token=ds.attrs["flops_per_token"],
+                     n_draws=int(flat["interior"].shape[0]))
+    return out

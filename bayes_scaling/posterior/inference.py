@@ -1,0 +1,210 @@
+"""Validated runs + law spec -> a :class:`~bayes_scaling.posterior.record.FitRecord` (NUTS).
+
+:func:`fit` is the one place a posterior is made. Its options come in three groups: the model
+(``priors``, ``likelihood``, ``discrepancy``, and the structure of groups and checkpoints in a
+:class:`~bayes_scaling.pymc_model.structure.StructureOptions`), the sampler (a
+:class:`~bayes_scaling.pymc_model.sampling.SamplerSettings`) and data preparation / storage
+(``drop_first``, ``log_likelihood``). The old flat keywords (``draws=``, ``pooled=``, ...) are
+still accepted. :func:`refit` is the seam every many-fit workload (law comparison, backtests,
+simulation-based calibration) fits through; :func:`fit_options` says how to fit a record again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.checkpoints import drop_warmup
+from ..data.runs import Runs, check_runs_for_law, load_runs
+from ..law.spec import LawSpec, load_law
+from ..pymc_model.build import collapsed, observed_name, prepare_discrepancy, resolve_likelihood
+from ..pymc_model.discrepancy import check as check_discrepancy
+from ..pymc_model.sampling import SamplerSettings, run_sampler
+from ..pymc_model.structure import Structure, StructureOptions
+from . import predict as _predict
+from .diagnostics import NU_MIN, diagnose, noise_checks, warn_if_not_ok
+from .record import FitRecord
+
+__all__ = ["fit", "refit", "fit_options", "complete_tree", "package_versions", "interactive",
+           "LOG_LIKELIHOOD_AUTO_MAX", "SAMPLER_KEYWORDS", "STRUCTURE_KEYWORDS"]
+
+LOG_LIKELIHOOD_AUTO_MAX = 5e7  # values (draws x rows) up to which fit() stores the log-likelihood
+#: The old flat keywords of :func:`fit`, by the record they now belong to.
+SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress")
+STRUCTURE_KEYWORDS = tuple(f.name for f in dataclasses.fields(StructureOptions))
+
+
+def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None, likelihood: str = "auto",
+        discrepancy: str | None = None, seed: int | None = None, structure: StructureOptions | None = None,
+        sampling: SamplerSettings | None = None, drop_first: float = 0.1, log_likelihood: bool | None = None,
+        **options) -> FitRecord:
+    """Fit a scaling law to training runs as a Bayesian model (NUTS).
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame or path
+        Validated runs (:func:`bayes_scaling.load_runs`); a DataFrame or file with canonical
+        column names is validated here.
+    law : str, path, dict or LawSpec
+        A shipped law name (``bayes_scaling.list_laws()``), a TOML spec file, or a spec dict.
+    priors : None, str or dict
+        ``None`` for the spec's weakly informative defaults, a preset name (e.g.
+        ``"hoffmann2022"``, ``"epoch2024"``) or per-parameter prior tables (``"sigma"``/``"nu"``
+        for the noise).
+    likelihood : {"auto", "student_t", "normal"}
+        Observation model of log(response). ``"auto"``: Student-t (robust), except Normal with
+        the run offsets integrated out for fits with run effects on at least 20,000 rows
+        (:func:`bayes_scaling.pymc_model.build.resolve_likelihood`); the choice and its reason are
+        in ``settings["likelihood_choice"]``. Normal fits check their residuals for heavy tails,
+        Student-t fits their ``nu`` (``diagnostics.checks``, :class:`~bayes_scaling.ModelCheckWarning`).
+    discrepancy : {None, "gp"}
+        ``"gp"``: a Gaussian-process model discrepancy orthogonal to the law
+        (:mod:`bayes_scaling.pymc_model.discrepancy`); tune defaults to 2000, target_accept to 0.95.
+    seed : int, optional
+        Random seed (drawn and recorded when not given).
+    structure : StructureOptions, optional
+        Groups with partial pooling and run effects; also as the keywords ``pooled``,
+        ``run_effect``, ``run_centered``, ``group_scale``, ``run_scale``.
+    sampling : SamplerSettings, optional
+        Draws, tuning, chains, sampler and adaptation; also as the keywords ``draws``, ``tune``,
+        ``chains``, ``cores``, ``sampler``, ``target_accept``, ``adaptation``, ``progress``.
+    drop_first : float
+        With checkpoints, the fraction of each run's first steps dropped (warm-up), counted in
+        ``runs.dropped``; 0 keeps everything.
+    log_likelihood : bool, optional
+        Store the pointwise log-likelihood (for PSIS-LOO). Default: when it has at most 5e7 values;
+        larger fits compute it on demand (``with_log_likelihood``).
+
+    Returns
+    -------
+    FitRecord
+        Warns at once (:class:`~bayes_scaling.SamplerWarning`) if the diagnostics are not ok.
+    """
+    resolve_likelihood(likelihood, None, 0)  # a bad name fails before any work
+    structure, sampling = _grouped_options(structure, sampling, seed, options)
+    spec = load_law(law).with_priors(priors)
+    runs = runs if isinstance(runs, Runs) else load_runs(runs)
+    if drop_first and runs.has("run"):
+        runs = drop_warmup(runs, drop_first)  # checkpoint warm-up; counted in runs.dropped
+    resolved = structure.resolve(runs, spec)
+    check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params, law=spec.name)
+    likelihood, choice = resolve_likelihood(likelihood, resolved, len(runs))
+    check_discrepancy(discrepancy, spec, resolved)
+    disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy else None
+    sampling = replace(sampling, tune=sampling.tune or (1000 if disc is None else 2000),
+                       target_accept=sampling.target_accept or (0.9 if disc is None else 0.95),
+                       progress=interactive() if sampling.progress is None else sampling.progress)
+    trace, used = run_sampler(spec, runs, likelihood, sampling, resolved, disc)
+    if collapsed(resolved, likelihood):  # the sampler integrated the run offsets out: draw them now
+        effects = _predict.run_effect_draws(spec, trace, runs, resolved, seed=[int(used.seed), 1])
+        trace["posterior"] = type(trace)(trace["posterior"].to_dataset().assign(run_effect=effects))
+    posterior = complete_tree(trace, spec, runs, likelihood, resolved, log_likelihood=False)
+    names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
+    record = FitRecord(posterior=posterior, runs=runs, law=spec, likelihood=likelihood,
+                       settings={**used.to_dict(), "likelihood_choice": choice},
+                       diagnostics=diagnose(posterior, names), versions=package_versions(),
+                       timings=dict(used.timings), structure=resolved, discrepancy=disc)
+    if log_likelihood is None:
+        log_likelihood = used.chains * used.draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
+    return _checked(record.with_log_likelihood() if log_likelihood else record)
+
+
+def _grouped_options(structure: StructureOptions | None, sampling: SamplerSettings | None, seed: int | None,
+                     options: Mapping[str, Any]) -> tuple[StructureOptions, SamplerSettings]:
+    """The structure and sampler records of a fit, with the old flat keywords applied on top."""
+    unknown = sorted(set(options) - set(SAMPLER_KEYWORDS) - set(STRUCTURE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}; sampler settings: "
+                        f"{', '.join(SAMPLER_KEYWORDS)}; structure: {', '.join(STRUCTURE_KEYWORDS)}")
+    structure = replace(structure or StructureOptions(), **{k: options[k] for k in STRUCTURE_KEYWORDS if k in options})
+    sampling = replace(sampling or SamplerSettings(), **{k: options[k] for k in SAMPLER_KEYWORDS if k in options})
+    if seed is not None:
+        sampling = replace(sampling, seed=seed)
+    return structure, sampling
+
+
+def _checked(record: FitRecord) -> FitRecord:
+    """The record with its model checks (noise against the likelihood) added, warned about at once."""
+    diag, spec, runs = record.diagnostics, record.law, record.runs
+    nu = float(record.posterior["posterior"]["nu"].median()) if record.likelihood == "student_t" else None
+    if record.likelihood == "normal" or (nu is not None and nu < NU_MIN):  # the noise checks (residuals: ms)
+        offset = record.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
+        z = _predict.standardized_residuals(spec, record.posterior, runs, record.structure, offset)
+        diag = replace(diag, checks=noise_checks(z, record.likelihood, nu))
+    warn_if_not_ok(diag, spec.name)
+    return replace(record, diagnostics=diag)
+
+
+def refit(runs, law, **kwargs) -> FitRecord:
+    """The seam every many-fit workload fits through (compare's leave-largest-out, backtest folds,
+    SBC simulations): :func:`fit` without a progress bar. Tests replace it with a mock sampler.
+    """
+    kwargs.setdefault("progress", False)
+    return fit(runs, law, **kwargs)
+
+
+def fit_options(record: FitRecord) -> dict[str, Any]:
+    """``law`` and keywords of :func:`refit` that fit ``record``'s law again, the same way (priors,
+    likelihood, discrepancy, structure, sampler settings and seed), on runs already prepared
+    (``drop_first=0``: the record's runs are trimmed of checkpoint warm-up already).
+    """
+    s, st = record.settings, record.structure
+    keys = ("draws", "tune", "chains", "seed", "sampler", "target_accept", "adaptation", "cores")
+    out: dict[str, Any] = {k: s[k] for k in keys if s.get(k) is not None}
+    out.update(law=record.law, likelihood=record.likelihood, drop_first=0,
+               discrepancy="gp" if record.discrepancy is not None else None,
+               pooled=list(st.varying) or None, run_effect=st.run_effect, group_scale=st.group_scale,
+               run_scale=st.run_scale)
+    return out
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages a fit depends on (recorded with every fit)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("bayes-scaling", "pymc", "pytensor", "nutpie", "arviz", "arviz-base", "arviz-stats",
+                "numpy", "pandas", "xarray", "scipy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def interactive() -> bool:
+    """Whether output goes to a person: a Jupyter kernel or a terminal (not CI, not a file)."""
+    import os
+    import sys
+
+    if os.environ.get("CI"):
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def complete_tree(trace, law: LawSpec, runs: Runs, likelihood: str, structure: Structure | None = None, *,
+                  log_likelihood: bool = True):
+    """Add observed_data, constant_data and (optionally) log_likelihood groups to a sampled trace."""
+    import xarray as xr
+
+    obs = np.arange(len(runs))
+    tree = trace.copy()
+    y = runs.values(law.response)
+    tree["observed_data"] = xr.DataTree(xr.Dataset(
+        {f"{observed_name(law)}_obs": ("obs", np.log(y)), law.response: ("obs", y)}, coords={"obs": obs}))
+    const = {col: ("obs", runs.values(col)) for col in law.inputs.values()}
+    if structure is not None and structure.varying:
+        const["group"] = ("obs", runs.values("group").astype(str))
+    if structure is not None and structure.run_effect:
+        const["run"] = ("obs", runs.values("run").astype(str))
+    tree["constant_data"] = xr.DataTree(xr.Dataset(const, coords={"obs": obs}))
+    if log_likelihood:
+        tree["log_likelihood"] = xr.DataTree(_predict.log_likelihood(law, tree, runs, likelihood, structure))
+    return tree

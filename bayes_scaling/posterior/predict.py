@@ -1,0 +1,248 @@
+"""Posterior draws -> predictions: the law evaluated over all draws at once (numpy).
+
+No re-sampling and no PyMC: the formula is compiled to numpy from the same
+parse the model used, and evaluated on arrays shaped ``(chain, draw, point)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..core.intervals import decades_beyond, decades_beyond_ranges, interval_columns
+from ..law.evaluate import log_value
+from ..law.spec import LawSpec
+from ..pymc_model.structure import Structure, group_index, run_index
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["log_mean_draws", "resolve_inputs", "predict_draws", "predict_frame", "log_likelihood",
+           "run_effect_draws", "standardized_residuals", "KINDS",
+           "decades_beyond", "decades_beyond_ranges"]
+
+KINDS = ("mean", "predictive")
+
+
+def _param_values(law: LawSpec, posterior: xr.Dataset, group_idx: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Each law parameter's draws, shaped ``(chain, draw, 1)``, or ``(chain, draw, n)`` by group."""
+    out = {}
+    for name in law.parameters:
+        var = posterior[name]
+        if "group" in var.dims:
+            if group_idx is None:
+                raise ValueError(f"parameter {name!r} varies by group: say which group (group=...)")
+            out[name] = var.transpose("chain", "draw", "group").values[..., group_idx]  # (chain, draw, n)
+        else:
+            out[name] = var.values[..., None]  # (chain, draw, 1)
+    return out
+
+
+def log_mean_draws(law: LawSpec, posterior: xr.Dataset, inputs: Mapping[str, np.ndarray],
+                   group_idx: np.ndarray | None = None) -> np.ndarray:
+    """Log of the law's value for every draw and point: shape ``(chain, draw, n_points)``.
+
+    ``inputs`` maps runs-table column names (e.g. ``"N"``, ``"step"``) to 1-D
+    arrays of positive values; ``group_idx`` gives each point's group (index
+    along the posterior's ``group`` dimension) when parameters vary by group.
+    """
+    log_inputs = {c: np.log(np.asarray(inputs[c], dtype=float))[None, None, :] for c in law.inputs.values()}
+    out = log_value(law, _param_values(law, posterior, group_idx), log_inputs)
+    return np.broadcast_to(out, (*posterior["sigma"].shape, len(next(iter(inputs.values())))))
+
+
+def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, object]) -> pd.DataFrame:
+    """The input table for a prediction: broadcast the given columns, derive N/D/C from C = k·N·D.
+
+    Raises
+    ------
+    ValueError
+        An unknown or missing input (naming it), or a value that is not finite and positive.
+    """
+    given = {k: v for k, v in given.items() if v is not None}
+    needed = set(law.inputs.values())
+    allowed = needed | {"N", "D", "C"}
+    unknown = set(given) - allowed
+    if unknown:
+        raise ValueError(f"law {law.name!r} takes no input {sorted(unknown)} (its inputs: "
+                         f"{sorted(needed)}; N, D and C are related by C = {flops_per_token:g}·N·D)")
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in given.items()}
+    try:
+        table = pd.DataFrame(dict(zip(arrays, np.broadcast_arrays(*arrays.values())))) if arrays else None
+    except ValueError:
+        raise ValueError("inputs must be scalars or arrays of one common length: got lengths "
+                         + ", ".join(f"{k}={len(v)}" for k, v in arrays.items())) from None
+    if table is None:
+        raise ValueError(f"law {law.name!r} needs input(s) {sorted(needed)}")
+    for col in table.columns:
+        bad = ~(np.isfinite(table[col].to_numpy()) & (table[col].to_numpy() > 0))
+        if bad.any():
+            raise ValueError(f"input {col!r} must be finite and > 0; bad at position(s) "
+                             f"{np.flatnonzero(bad)[:5].tolist()}")
+    k = flops_per_token
+    if "D" not in table and {"N", "C"} <= set(table):
+        table["D"] = table["C"] / (k * table["N"])
+    if "N" not in table and {"D", "C"} <= set(table):
+        table["N"] = table["C"] / (k * table["D"])
+    if "C" not in table and {"N", "D"} <= set(table):
+        table["C"] = k * table["N"] * table["D"]
+    missing = needed - set(table)
+    if missing:
+        raise ValueError(f"law {law.name!r} needs input(s) {sorted(missing)}; give them "
+                         f"(N, D or C: any two of the three)")
+    return table
+
+
+def predict_draws(law: LawSpec, posterior: xr.DataTree, inputs: pd.DataFrame, *, kind: str = "mean",
+                  likelihood: str = "student_t", seed: int = 0,
+                  group_idx: np.ndarray | None = None, offset: np.ndarray | None = None) -> xr.DataArray:
+    """Draws of the response at each input row: DataArray ``(chain, draw, point)``.
+
+    ``kind="predictive"`` adds the observation noise and, for fits with a run
+    effect, a new run's offset ``Normal(0, run_sd)``. ``offset`` (``(chain, draw, point)``,
+    in log response) is added to the law: a model discrepancy (:mod:`bayes_scaling.pymc_model.discrepancy`).
+    """
+    import xarray as xr
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    post = posterior["posterior"].to_dataset()
+    log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()}, group_idx)
+    if offset is not None:
+        log_mu = log_mu + offset
+    if kind == "predictive":
+        rng = np.random.default_rng(seed)
+        if "run_sd" in post:
+            log_mu = log_mu + post["run_sd"].values[..., None] * rng.standard_normal(log_mu.shape)
+        sigma = post["sigma"].values[..., None]
+        if likelihood == "student_t":
+            noise = rng.standard_t(np.broadcast_to(post["nu"].values[..., None], log_mu.shape))
+        else:
+            noise = rng.standard_normal(log_mu.shape)
+        log_mu = log_mu + sigma * noise
+    return xr.DataArray(np.exp(log_mu), dims=("chain", "draw", "point"),
+                        coords={"chain": post["chain"].values, "draw": post["draw"].values},
+                        name=law.response)
+
+
+def predict_frame(draws: xr.DataArray, inputs: pd.DataFrame, response: str, prob: float,
+                  observed_ranges: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+    """Median and equal-tailed ``prob`` interval of the draws, beside the inputs.
+
+    ``decades_beyond_data`` is how far (log10) the point lies outside the
+    observed range of its furthest input (0 inside the data).
+    """
+    values = np.asarray(draws.values, dtype=float)
+    out = inputs.reset_index(drop=True).copy()
+    out = out.assign(**interval_columns(response, values.reshape(-1, values.shape[-1]), prob))
+    out["decades_beyond_data"] = decades_beyond_ranges(out, observed_ranges)
+    out.attrs["prob"] = prob
+    return out
+
+
+LOG_LIKELIHOOD_CHUNK = 2**22  # elements (draws x rows) per block: ~32 MiB per float64 temporary
+
+
+def _log_mean_blocks(law: LawSpec, post: xr.Dataset, runs, structure):
+    """``(rows, log mean)`` for consecutive blocks of the runs' rows, over every draw.
+
+    Each block's array is ``(chain, draw, rows)`` with about :data:`LOG_LIKELIHOOD_CHUNK`
+    values, so per-row work over all draws never holds more than a block's temporaries.
+    """
+    n = len(runs)
+    gidx = group_index(structure, runs) if structure.varying else None
+    inputs = {c: runs.values(c) for c in law.inputs.values()}
+    step = max(1, LOG_LIKELIHOOD_CHUNK // max(1, post["sigma"].size))
+    for lo in range(0, n, step):
+        rows = slice(lo, min(n, lo + step))
+        yield rows, log_mean_draws(law, post, {c: v[rows] for c, v in inputs.items()},
+                                   None if gidx is None else gidx[rows])
+
+
+def log_likelihood(law: LawSpec, posterior: xr.DataTree, runs, likelihood: str,
+                   structure=None, offset: np.ndarray | None = None) -> xr.Dataset:
+    """Pointwise log-likelihood of log(response) for every draw and run (for PSIS-LOO).
+
+    With a :class:`~bayes_scaling.pymc_model.structure.Structure`, each row uses its
+    group's parameters and its run's offset. Computed in blocks of rows, so the
+    temporaries stay small next to the result (draws x rows, float64).
+    """
+    import xarray as xr
+    from scipy import stats
+
+    structure = structure or Structure()
+    post = posterior["posterior"].to_dataset()
+    ridx = run_index(structure, runs) if structure.run_effect else None
+    effects = post["run_effect"].transpose("chain", "draw", "run").values if ridx is not None else None
+    y = np.log(runs.values(law.response))
+    sigma = post["sigma"].values[..., None]
+    nu = post["nu"].values[..., None] if likelihood == "student_t" else None
+    ll = np.empty((*sigma.shape[:2], len(runs)))
+    for rows, mu in _log_mean_blocks(law, post, runs, structure):
+        if effects is not None:
+            mu = mu + effects[..., ridx[rows]]
+        if offset is not None:
+            mu = mu + offset[..., rows]
+        if nu is not None:
+            ll[..., rows] = stats.t.logpdf(y[None, None, rows], df=nu, loc=mu, scale=sigma)
+        else:
+            ll[..., rows] = stats.norm.logpdf(y[None, None, rows], loc=mu, scale=sigma)
+    name = f"log_{law.response}_obs"
+    return xr.Dataset({name: (("chain", "draw", "obs"), ll)},
+                      coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                              "obs": np.arange(len(runs))})
+
+
+def run_effect_draws(law: LawSpec, posterior: xr.DataTree, runs, structure, seed) -> xr.DataArray:
+    """Each run's offset, drawn from its exact conditional given every posterior draw.
+
+    For fits whose sampler integrated the offsets out (Normal noise,
+    :func:`bayes_scaling.pymc_model.build.collapsed`): given the law, ``sigma`` and ``tau = run_sd``, run
+    r's offset is Normal with mean ``tau^2 S_r / (sigma^2 + n_r tau^2)`` and variance
+    ``sigma^2 tau^2 / (sigma^2 + n_r tau^2)``, where ``S_r`` is the sum of its ``n_r``
+    residuals in log space. One draw per posterior draw, so the pairs are draws of the joint
+    posterior. Residual sums are accumulated in blocks of rows.
+    """
+    import xarray as xr
+
+    post = posterior["posterior"].to_dataset()
+    n_runs = len(structure.runs)
+    ridx = run_index(structure, runs)
+    y = np.log(runs.values(law.response))
+    sigma, tau = post["sigma"].values, post["run_sd"].values
+    sums = np.zeros((*sigma.shape, n_runs))
+    for rows, mu in _log_mean_blocks(law, post, runs, structure):
+        resid = (y[rows] - mu).reshape(-1, rows.stop - rows.start)  # (draws, rows)
+        cell = ridx[rows][None, :] + n_runs * np.arange(resid.shape[0])[:, None]  # (draw, run) as one index
+        sums += np.bincount(cell.ravel(), weights=resid.ravel(), minlength=sums.size).reshape(sums.shape)
+    n_r = np.bincount(ridx, minlength=n_runs)
+    s2, t2 = sigma[..., None] ** 2, tau[..., None] ** 2
+    denom = s2 + n_r * t2
+    rng = np.random.default_rng(seed)
+    values = t2 * sums / denom + np.sqrt(s2 * t2 / denom) * rng.standard_normal(sums.shape)
+    return xr.DataArray(values, dims=("chain", "draw", "run"),
+                        coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                                "run": list(structure.runs)})
+
+
+def standardized_residuals(law: LawSpec, posterior: xr.DataTree, runs, structure=None,
+                           offset: np.ndarray | None = None) -> np.ndarray:
+    """Each row's residual of log(response) at the posterior medians, in units of sigma's median.
+
+    A plug-in check of the noise model (:func:`bayes_scaling.posterior.diagnostics.noise_checks`): the
+    law at the median of every parameter (each group's, for varying ones), plus the run's median
+    offset for fits with run effects.
+    """
+    structure = structure or Structure()
+    post = posterior["posterior"].to_dataset()
+    point = post.median(("chain", "draw")).expand_dims(chain=[0], draw=[0])
+    gidx = group_index(structure, runs) if structure.varying else None
+    mu = log_mean_draws(law, point, {c: runs.values(c) for c in law.inputs.values()}, gidx)[0, 0]
+    if structure.run_effect:
+        mu = mu + point["run_effect"].values[0, 0][run_index(structure, runs)]
+    if offset is not None:  # a model discrepancy: its median at each row
+        mu = mu + np.median(offset, axis=(0, 1))
+    return (np.log(runs.values(law.response)) - mu) / float(point["sigma"].values.squeeze())

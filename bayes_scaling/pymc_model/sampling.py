@@ -1,0 +1,188 @@
+"""PyMC model -> posterior DataTree (nutpie by default, PyMC's NUTS as an option).
+
+Compiling the model is the expensive step (numba), so compiled nutpie models
+are cached in-process, keyed by the law spec with its priors, the likelihood
+and the number of runs; a cache hit only swaps the data in
+(``CompiledModel.with_data``), recomputes the initial point and samples again.
+Across processes, :mod:`bayes_scaling.pymc_model._compile_cache` keeps the compiled
+functions on disk (opt out: ``BAYES_SCALING_NO_COMPILE_CACHE=1`` or
+``SamplerSettings(compile_cache=False)``; it falls back to the stock
+``nutpie.compile_pymc_model`` by itself when it cannot be used).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..law.spec import LawSpec
+from .build import build_model, model_data
+
+__all__ = ["SamplerSettings", "run_sampler", "SAMPLERS", "clear_cache"]
+
+SAMPLERS = ("nutpie", "pymc")
+_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+@dataclass
+class SamplerSettings:
+    """What is asked of the sampler (``bs.fit(..., sampling=SamplerSettings(...))``), recorded with every fit.
+
+    Attributes
+    ----------
+    sampler : {"nutpie", "pymc"}
+        nutpie (compiled, fast; default) or PyMC's own NUTS.
+    draws, tune, chains : int
+        Posterior draws and warm-up steps per chain, and the number of chains. ``tune=None``:
+        1000, and 2000 with ``discrepancy="gp"`` (its length scales need it).
+    cores : int, optional
+        Chains sampled in parallel (default: as many as there are cores, at most ``chains``).
+    seed : int, optional
+        Random seed (drawn and recorded when not given).
+    adaptation : {"low_rank", "diag"}
+        nutpie's mass-matrix adaptation (low-rank is faster on these posteriors).
+    target_accept : float, optional
+        NUTS target acceptance; None: 0.9, and 0.95 with ``discrepancy="gp"`` (its amplitude can
+        shrink towards zero when the law fits). Raise it to ~0.95 when there are divergences.
+    progress : bool, optional
+        Show the progress bar; None: in notebooks and terminals, not in files or CI logs.
+    compile_cache : bool, optional
+        nutpie only: use the disk compile cache (None: unless ``$BAYES_SCALING_NO_COMPILE_CACHE``
+        is set).
+    """
+
+    sampler: str = "nutpie"
+    draws: int = 1000
+    tune: int | None = None
+    chains: int = 4
+    cores: int | None = None
+    seed: int | None = None
+    adaptation: str = "low_rank"
+    target_accept: float | None = None
+    progress: bool | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    compile_cache: bool | None = None
+
+    def validate(self) -> None:
+        """Raise ValueError for a setting out of range."""
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        for name in ("draws", "tune", "chains"):
+            value = getattr(self, name)
+            if name == "tune" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.target_accept is not None and not 0 < self.target_accept < 1:
+            raise ValueError(f"target_accept must be in (0, 1), got {self.target_accept}")
+        if self.adaptation not in ("diag", "low_rank"):
+            raise ValueError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
+
+    def resolved(self) -> SamplerSettings:
+        """A copy with the seed, cores, tune (1000) and target_accept (0.9) filled in (the seed is recorded
+        for reproducibility).
+        """
+        seed = self.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**31))
+        cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
+        return SamplerSettings(self.sampler, int(self.draws), int(self.tune or 1000), int(self.chains), cores,
+                               int(seed), self.adaptation, float(self.target_accept or 0.9), bool(self.progress), {},
+                               self.compile_cache)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("sampler", "draws", "tune", "chains", "cores", "seed",
+                                               "adaptation", "target_accept")}
+
+
+def clear_cache() -> None:
+    """Forget every compiled model (the next fit compiles again)."""
+    _CACHE.clear()
+
+
+def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, structure=None,
+                discrepancy=None):
+    """Sample the posterior of ``law`` on ``runs``; returns ``(DataTree, settings)``.
+
+    ``structure`` (:class:`~bayes_scaling.pymc_model.structure.Structure`) adds groups and run effects,
+    ``discrepancy`` (:class:`~bayes_scaling.pymc_model.discrepancy.Discrepancy`) a GP orthogonal to the law.
+
+    The DataTree holds the ``posterior`` and ``sample_stats`` groups; timings
+    (build, compile, sample, in seconds) are recorded in ``settings.timings``.
+    """
+    settings.validate()
+    s = settings.resolved()
+    if s.sampler == "pymc":
+        return _sample_pymc(law, runs, likelihood, s, structure, discrepancy), s
+    return _sample_nutpie(law, runs, likelihood, s, structure, discrepancy), s
+
+
+def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
+    from . import _compile_cache as compile_cache
+
+    t0 = time.perf_counter()
+    import nutpie  # the first import (arviz with it) is about 2 s of a fresh process: timed apart
+
+    s.timings["import_nutpie"] = time.perf_counter() - t0
+    # the compiled model depends on the law with its priors, the likelihood, the number of runs and
+    # the structure (which parameters vary, how many groups and runs), not on the data values
+    law_key = law.to_json() if structure is None or structure.plain else law.to_json() + structure.signature()
+    if discrepancy is not None:  # its basis and frequencies are data; their number fixes the graph
+        law_key += discrepancy.signature
+    key = (law_key, likelihood, len(runs))
+    t0 = time.perf_counter()
+    entry = _CACHE.get(key)
+    if entry is None:
+        model = build_model(law, runs, likelihood, structure, discrepancy)
+        t1 = time.perf_counter()
+        entry = compile_cache.compile_model(model, key, use_cache=s.compile_cache)
+        compiled = entry.compiled
+        s.timings["build"], s.timings["compile"] = t1 - t0, time.perf_counter() - t1
+        # 1.0: compiled functions loaded from the disk cache (no numba/pytensor compile)
+        s.timings["compile_cache_hit"] = float(entry.path == "cached" and entry.hit)
+        _CACHE[key] = entry
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+        compiled = entry.with_data(model_data(law, runs, structure, likelihood, discrepancy))
+        s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
+    t2 = time.perf_counter()
+    kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
+    trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
+                          seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
+    s.timings["sample"] = time.perf_counter() - t2
+    return _keep(trace, ("posterior", "sample_stats"))
+
+
+def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    model = build_model(law, runs, likelihood, structure, discrepancy)
+    s.timings["build"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    trace = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores, random_seed=s.seed,
+                      nuts_sampler="pymc", progressbar=s.progress, target_accept=s.target_accept,
+                      compute_convergence_checks=False, model=model)
+    s.timings["compile"], s.timings["sample"] = 0.0, time.perf_counter() - t1
+    return _keep(trace, ("posterior", "sample_stats"))
+
+
+def _keep(trace, groups: tuple[str, ...]):
+    import xarray as xr
+
+    out = xr.DataTree()
+    for g in groups:
+        ds = trace[g].to_dataset()
+        for name, var in ds.data_vars.items():  # object arrays (messages) cannot go to netCDF
+            if var.dtype == object:
+                ds[name] = var.astype(str)
+        out[g] = xr.DataTree(ds)
+    return out

@@ -1,0 +1,61 @@
+"""Decisions on real posteriors (marked slow; they run in CI): Epoch's Chinchilla data and synthetic truth."""
+
+import numpy as np
+import pytest
+
+import bayes_scaling as bs
+from bayes_scaling.data.synthetic import chinchilla_design
+from tests.helpers import CHINCHILLA_TRUTH
+
+pytestmark = pytest.mark.slow
+
+GOPHER_C = 5.76e23
+
+
+@pytest.fixture(scope="module")
+def epoch_fit(epoch_frame):
+    frame = epoch_frame.drop(epoch_frame["loss"].nlargest(5).index)  # as Epoch did: 240 runs
+    runs = bs.load_runs(frame, N="Model Size", C="Training FLOP", loss="loss")
+    return bs.fit(runs, law="chinchilla", seed=1, progress=False)
+
+
+def test_epoch_allocation_matches_epochs_refit(epoch_fit):
+    """REFERENCE_VALUES.md section 4: Epoch's refit puts N_opt at 7.23e10 for 5.76e23 FLOPs; a = 0.513."""
+    out = epoch_fit.allocate(GOPHER_C).iloc[0]
+    assert out["N_opt_median"] == pytest.approx(7.23e10, rel=0.25)
+    assert 0.513 - 0.06 <= out["a_median"] <= 0.513 + 0.06
+    assert out["N_opt_lower"] < out["N_opt_median"] < out["N_opt_upper"]
+    assert out["a_median"] + out["b_median"] == pytest.approx(1.0)
+    assert out["decades_beyond_data"] > 1  # Epoch's runs stop below 1e22 FLOPs
+
+
+def test_epoch_closed_form_and_numeric_agree_on_every_draw(epoch_fit):
+    C = np.logspace(19, 25, 7)
+    closed = epoch_fit.allocate_draws(C)
+    numeric = epoch_fit.allocate_draws(C, method="numeric")
+    ok = numeric["interior"].values
+    assert ok.all()
+    for v in ("N_opt", "D_opt", "loss_opt", "a"):
+        rel = np.abs(numeric[v].values / closed[v].values - 1)
+        assert rel.max() < 1e-3, (v, rel.max())
+
+
+def test_epoch_budget_questions_round_trip(epoch_fit):
+    out = epoch_fit.compute_for_target(2.0, prob=0.9).iloc[0]
+    p = epoch_fit.prob_below(2.0, N=out["N"], D=out["D"]).loc[0, "prob_below"]
+    assert p == pytest.approx(0.9, abs=1e-6)
+    assert out["C_lower"] < out["C_median"] < out["C_upper"]
+
+
+def test_synthetic_n_opt_interval_covers_truth_100x_beyond_data():
+    truth = CHINCHILLA_TRUTH
+    frame = bs.simulate("chinchilla", truth, chinchilla_design(200, seed=21), noise=0.01, seed=21)
+    runs = bs.load_runs(frame)
+    fit = bs.fit(runs, law="chinchilla", seed=21, progress=False)
+    assert fit.diagnostics.ok, str(fit.diagnostics)
+    budget = 100 * runs.values("C").max()
+    g = (truth["alpha"] * truth["A"] / (truth["beta"] * truth["B"])) ** (1 / (truth["alpha"] + truth["beta"]))
+    n_true = g * (budget / 6) ** (truth["beta"] / (truth["alpha"] + truth["beta"]))
+    out = fit.allocate(budget, prob=0.9).iloc[0]
+    assert out["decades_beyond_data"] == pytest.approx(2.0)
+    assert out["N_opt_lower"] <= n_true <= out["N_opt_upper"], (out["N_opt_lower"], n_true, out["N_opt_upper"])

@@ -1,0 +1,79 @@
+"""Helpers of the tests: the shared data folder, and mock (sampler-free) posteriors and fits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# ../shared/data beside the checkout (CI has it there); BAYES_SCALING_SHARED_DATA overrides.
+SHARED_DATA = Path(os.environ.get("BAYES_SCALING_SHARED_DATA")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"shared data not available at {path}")
+    return path
+
+
+CHINCHILLA_TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+
+
+def mock_posterior(law, runs, truth: dict, *, chains=4, draws=250, rel_sd=0.01, sigma=0.01, nu=10.0,
+                   seed=0, likelihood="student_t", divergences=0):
+    """A DataTree that looks like a sampled posterior centred on ``truth`` (no sampler)."""
+    import xarray as xr
+
+    from bayes_scaling.posterior.inference import complete_tree
+    from bayes_scaling.pymc_model.build import ref_name
+
+    rng = np.random.default_rng(seed)
+    shape = (chains, draws)
+    post = {}
+    for name, p in law.parameters.items():
+        post[name] = truth[name] * np.exp(rel_sd * rng.standard_normal(shape))
+        if p.reference is not None:
+            post[ref_name(name)] = np.log(post[name])  # stands in for the sampled variable
+    post["sigma"] = sigma * np.exp(0.05 * rng.standard_normal(shape))
+    if likelihood == "student_t":
+        post["nu"] = nu * np.exp(0.05 * rng.standard_normal(shape))
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    diverging = np.zeros(shape, dtype=bool)
+    diverging.flat[:divergences] = True
+    tree = xr.DataTree()
+    tree["posterior"] = xr.DataTree(xr.Dataset({k: (("chain", "draw"), v) for k, v in post.items()},
+                                               coords=coords))
+    tree["sample_stats"] = xr.DataTree(xr.Dataset({"diverging": (("chain", "draw"), diverging)},
+                                                  coords=coords))
+    return complete_tree(tree, law, runs, likelihood)
+
+
+def mock_fit(law_name="chinchilla", truth=None, *, n_runs=40, seed=0, likelihood="student_t", design=None,
+             **kwargs):
+    """A Fit around a mock posterior, on synthetic data from ``truth`` (on ``design``)."""
+    import bayes_scaling as bs
+    from bayes_scaling.data.synthetic import chinchilla_design
+    from bayes_scaling.posterior.diagnostics import diagnose
+    from bayes_scaling.posterior.inference import package_versions
+
+    truth = truth or CHINCHILLA_TRUTH
+    law = bs.load_law(law_name)
+    design = chinchilla_design(n_runs, seed=seed) if design is None else design
+    frame = bs.simulate(law, truth, design, noise=0.01, seed=seed)
+    runs = bs.load_runs(frame)
+    tree = mock_posterior(law, runs, truth, seed=seed, likelihood=likelihood, **kwargs)
+    names = list(law.parameters) + (["sigma", "nu"] if likelihood == "student_t" else ["sigma"])
+    return bs.Fit(posterior=tree, runs=runs, law=law, likelihood=likelihood,
+               settings={"sampler": "mock", "seed": seed}, diagnostics=diagnose(tree, names),
+               versions=package_versions())
+
+
+def simulate_checkpoints(law, params, design, *, run_sd=0.03, noise=0.005, seed=0):
+    """Checkpoints with one offset per run (``bs.simulate(..., checkpoints=...)``), the tests' defaults."""
+    import bayes_scaling as bs
+
+    return bs.simulate(law, params, design, noise=noise, seed=seed, checkpoints={"run_sd": run_sd})

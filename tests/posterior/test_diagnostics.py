@@ -1,0 +1,92 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from bayes_scaling import SamplerWarning
+from bayes_scaling.posterior.diagnostics import diagnose, warn_if_not_ok
+from tests.helpers import mock_fit
+
+
+def test_clean_posterior_passes(chinchilla_mock_fit):
+    d = chinchilla_mock_fit.diagnostics
+    assert d.ok and d.verdict == "pass" and d.divergences == 0 and d.max_rhat < 1.01
+    assert str(d).startswith("PASS")
+
+
+def test_divergences_are_reported():
+    d = mock_fit(divergences=5).diagnostics
+    assert not d.ok and d.verdict == "warn" and d.divergences == 5
+    assert "5 divergent transitions" in str(d) and "target_accept" in str(d)
+    assert mock_fit(divergences=200).diagnostics.verdict == "fail"
+
+
+def test_disagreeing_chains_fail_rhat():
+    fit = mock_fit()
+    tree = fit.posterior.copy()
+    post = tree["posterior"].to_dataset()
+    shifted = post["E"].values.copy()
+    shifted[0] += 0.5  # one chain elsewhere
+    post["E"] = (("chain", "draw"), shifted)
+    tree["posterior"] = post
+    d = diagnose(tree, ["E", "alpha"])
+    assert not d.ok and d.verdict == "fail" and d.worst_rhat == "E" and "R-hat of E" in str(d)
+
+
+def test_low_ess_is_reported():
+    fit = mock_fit()
+    tree = fit.posterior.copy()
+    post = tree["posterior"].to_dataset()
+    walk = np.cumsum(np.random.default_rng(0).standard_normal(post["alpha"].shape) * 0.01, axis=1)
+    post["alpha"] = (("chain", "draw"), 0.34 + walk)
+    tree["posterior"] = post
+    d = diagnose(tree, ["alpha"])
+    assert not d.ok and "ESS of alpha" in str(d)
+
+
+def test_not_ok_warns_at_once():
+    d = mock_fit(divergences=5).diagnostics
+    with pytest.warns(SamplerWarning, match="did not converge cleanly"):
+        warn_if_not_ok(d, "chinchilla")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_not_ok(mock_fit().diagnostics, "chinchilla")
+
+
+def test_summary_table(chinchilla_mock_fit):
+    s = chinchilla_mock_fit.summary(prob=0.8)
+    assert list(s.columns) == ["mean", "sd", "median", "lower", "upper", "ess_bulk", "ess_tail",
+                               "r_hat", "mcse_mean"]
+    assert list(s.index) == ["E", "alpha", "beta", "A", "B", "sigma", "nu"]
+    assert (s["lower"] < s["median"]).all() and (s["median"] < s["upper"]).all()
+    assert s.attrs["prob"] == 0.8
+    with pytest.raises(ValueError):
+        chinchilla_mock_fit.summary(prob=2)
+
+
+def test_noise_checks_flag_heavy_tails_under_normal_noise_and_nu_below_one():
+    from dataclasses import replace
+
+    from bayes_scaling import ModelCheckWarning
+    from bayes_scaling.posterior.diagnostics import noise_checks
+
+    rng = np.random.default_rng(0)
+    assert noise_checks(rng.standard_normal(100_000), "normal") == []  # Normal residuals: nothing to say
+    heavy = rng.standard_t(3, 100_000)  # spikes: ~0.6% of rows beyond 4 sigma, where Normal expects 6
+    (msg,) = noise_checks(heavy, "normal")
+    k = int(np.sum(np.abs(heavy) > 4))
+    assert f"{k:,} of 100,000 rows lie beyond 4 sigma" in msg and "expects 6.3" in msg
+    assert "likelihood='student_t'" in msg
+    assert noise_checks(heavy, "student_t") == []  # its nu allows the tails ...
+    assert noise_checks(heavy, "student_t", nu=2.9) == []  # ... as on real runs (Epoch: 2.9)
+    (t_msg,) = noise_checks(heavy, "student_t", nu=0.6)  # ... unless they are heavier than Cauchy's
+    assert "nu = 0.6" in t_msg and f"{k:,} of 100,000 rows beyond 4 sigma" in t_msg
+    assert noise_checks(heavy, "student_t", nu=1.0) == []  # NU_MIN itself passes
+    # one 5-sigma row in 20 is not evidence enough (probability 1.3e-3 under Normal noise); two are
+    assert noise_checks(np.r_[np.zeros(19), 5.0], "normal") == []
+    assert len(noise_checks(np.r_[np.zeros(18), 5.0, -5.0], "normal")) == 1
+    d = replace(mock_fit().diagnostics, checks=[msg])
+    assert d.ok and d.verdict == "pass"  # a model check is not a sampler problem ...
+    assert f"model check: {msg}" in str(d)  # ... but it is shown with the diagnostics
+    with pytest.warns(ModelCheckWarning, match="Normal noise is contradicted"):
+        warn_if_not_ok(d, "kaplan_ns")
