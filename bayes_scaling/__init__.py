@@ -18,9 +18,10 @@ Quick start::
 """
 
 from . import decisions
-from .api import Fit, fit, fit_separately, load_fit
-from .checks.backtest import Backtest, backtest
+from .api import Fit, backtest, fit, fit_separately, load_fit
+from .checks.backtest import Backtest
 from .checks.compare import compare
+from .checks.isoflop import IsoFLOP, isoflop
 from .checks.sbc import SBCResult, sbc
 from .core import __version__
 from .core.errors import (
@@ -52,7 +53,7 @@ from .pymc_model.structure import StructureOptions
 __all__ = [
     "Fit", "fit", "fit_separately", "load_fit", "load_runs", "Runs", "simulate",
     "load_law", "list_laws", "law_names", "LawSpec", "SamplerSettings", "StructureOptions", "Diagnostics",
-    "compare", "backtest", "Backtest", "sbc", "SBCResult",
+    "compare", "backtest", "Backtest", "sbc", "SBCResult", "isoflop", "IsoFLOP",
     "datasets", "decisions", "kaplan", "synthetic", "units",
     "BayesScalingError", "BayesScalingWarning", "RunsValidationError", "RunsWarning", "FormulaError", "LawError",
     "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",

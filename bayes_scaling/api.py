@@ -8,12 +8,15 @@ record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
 
+from .checks import backtest as backtest_check
+from .checks import isoflop as isoflop_check
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
 from .decisions import allocation, budget, frontier, groups
@@ -24,7 +27,7 @@ from .pymc_model.sampling import SamplerSettings
 from .pymc_model.structure import StructureOptions
 from .report import notebook, render
 
-__all__ = ["Fit", "fit", "fit_separately", "load_fit"]
+__all__ = ["Fit", "fit", "fit_separately", "load_fit", "backtest"]
 
 
 class Fit(FitRecord):
@@ -94,6 +97,11 @@ class Fit(FitRecord):
         """
         return groups.group_offsets(self, reference, prob=prob)
 
+    def isoflop(self, *, prob: float = DEFAULT_PROB, **kwargs):
+        """Each iso-FLOP budget's own optimum (Approach 2) beside the law's allocation, with a warning where
+        they disagree (:func:`bayes_scaling.checks.isoflop.isoflop`)."""
+        return isoflop_check.isoflop(self, prob=prob, **kwargs)
+
     # ---------------------------------------------------------------- output
     def report(self, path: str | Path, budgets=None, target_loss=None, plans=None, prob: float = DEFAULT_PROB,
                title: str | None = None, compare_with=None) -> Path:
@@ -116,7 +124,7 @@ class Fit(FitRecord):
 
 
 def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None, likelihood: str = "auto",
-        discrepancy: str | None = None, seed: int | None = None, structure: StructureOptions | None = None,
+        discrepancy: str | None = "auto", seed: int | None = None, structure: StructureOptions | None = None,
         sampling: SamplerSettings | None = None, drop_first: float = 0.1, log_likelihood: bool | None = None,
         **options) -> Fit:
     """Fit a scaling law to training runs as a Bayesian model (NUTS); see
@@ -142,3 +150,9 @@ def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
 def load_fit(path: str | Path) -> Fit:
     """Restore a fit written by :meth:`Fit.save`; its predictions are identical."""
     return Fit.from_record(io.load_record(path))
+
+
+@functools.wraps(backtest_check.backtest)
+def backtest(runs, law="chinchilla", **kwargs) -> backtest_check.Backtest:
+    result = backtest_check.backtest(runs, law, **kwargs)
+    return replace(result, fits={k: Fit.from_record(v) for k, v in result.fits.items()})  # each fold a Fit

@@ -1,6 +1,6 @@
-"""Run the issue-7 benchmarks and rewrite their sections of benchmarks/README.md.
+"""Run the benchmarks with generated tables and rewrite their sections of benchmarks/README.md.
 
-    .venv/bin/python benchmarks/run_all.py                 # all three (about 10-30 min on 2 cores)
+    .venv/bin/python benchmarks/run_all.py                 # all four (about 40-70 min on 2 cores)
     .venv/bin/python benchmarks/run_all.py calibration sbc # some of them
     .venv/bin/python benchmarks/run_all.py --print         # print, leave the README alone
 
@@ -29,8 +29,10 @@ BENCHMARKS = {
     "calibration": ("bench_calibration.py",
                     "Calibration: backtest on Epoch's Chinchilla data, ours vs Huber + bootstrap"),
     "sbc": ("bench_sbc.py", "Simulation-based calibration of chinchilla and kaplan_nd"),
+    "trust": ("bench_trust.py", "Trustworthy by default: convergence, coverage beyond the data, allocation, SBC"),
 }
-_DATA_ARGS = {"calibration"}  # benchmarks that take --data
+ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15}
+_DATA_ARGS = {"calibration", "trust"}  # benchmarks that take --data
 
 
 def run(name: str, extra: list[str]) -> str:
@@ -69,7 +71,8 @@ def replace_section(text: str, name: str, body: str) -> str:
     if pattern.search(text):
         return pattern.sub(lambda _: block, text, count=1)
     script, title = BENCHMARKS[name]
-    head = f"\n## `{script}` — {title} (issue 7)\n\n```bash\n.venv/bin/python benchmarks/{script}\n```\n\n"
+    head = (f"\n## `{script}` — {title} (issue {ISSUES[name]})\n\n```bash\n.venv/bin/python benchmarks/{script}\n"
+            "```\n\n")
     return text.rstrip("\n") + "\n" + head + block + "\n"
 
 

@@ -79,7 +79,9 @@ class Backtest:
         the split column on each side, each fold's fit diagnostics verdict and the baseline's
         settings or the reason it is absent.
     fits : dict
-        The fit of each fold (``"all"`` for a numeric split), for inspection.
+        The fit of each fold (``"all"`` for a numeric split), for inspection: a
+        :class:`bayes_scaling.Fit` from ``bs.backtest`` (decisions and all), a fit record from this
+        module's function.
     """
 
     table: pd.DataFrame

@@ -122,8 +122,9 @@ def fit_command(
              "(run offsets integrated out) with run effects on >= 20,000 rows.")] = LikelihoodChoice.auto,
     discrepancy: Annotated[DiscrepancyChoice, typer.Option(
         "--discrepancy",
-        help="gp: add a Gaussian-process model discrepancy orthogonal to the law (laws of 1-2 inputs; "
-             "predictions only, no allocation).")] = DiscrepancyChoice.none,
+        help="What the law's form gets wrong. auto (default) = modular: a structural term fitted to the law's "
+             "residuals, carried by predictions and decisions; none: trust the law's form; gp: a "
+             "Gaussian process sampled with the law (laws of 1-2 inputs; predictions only).")] = DiscrepancyChoice.auto,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int | None, typer.Option(
         min=1, help="Warm-up steps per chain (default 1000; 2000 with --discrepancy gp).")] = None,

@@ -43,6 +43,8 @@ class LikelihoodChoice(enum.StrEnum):
 
 
 class DiscrepancyChoice(enum.StrEnum):
+    auto = "auto"
+    modular = "modular"
     none = "none"
     gp = "gp"
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.errors import DecisionWarning
 from ..core.intervals import DEFAULT_PROB, decades_beyond, interval_columns
-from .optimum import TOKENS_PER_PARAM_BOUNDS, compute_range, flops_per_token_of, optimum, positive_array
+from .optimum import compute_range, flops_per_token_of, optimum, positive_array
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -28,15 +28,20 @@ __all__ = ["allocate", "allocate_draws"]
 
 
 def allocate_draws(fit: FitRecord, C, *, flops_per_token: float | None = None, method: str = "auto",
-                   bounds=TOKENS_PER_PARAM_BOUNDS, **fixed) -> xr.Dataset:
+                   bounds=None, **fixed) -> xr.Dataset:
     """Posterior draws of the compute-optimal allocation: Dataset ``(chain, draw, budget)``.
 
     Variables ``N_opt``, ``D_opt``, ``tokens_per_param``, ``loss_opt``,
     ``a``, ``b``, ``G`` and ``interior``; draws whose optimum is not interior
-    are NaN (and ``interior`` is False there).
+    are NaN (and ``interior`` is False there). A fit whose parameters vary by group gets a ``group``
+    dimension too (each group's own optimum, the same posterior draws).
     """
     import xarray as xr
 
+    if fit.structure.varying:
+        parts = [allocate_draws(fit.for_group(g), C, flops_per_token=flops_per_token, method=method,
+                                bounds=bounds, **fixed) for g in fit.groups]
+        return xr.concat(parts, dim=pd.Index(fit.groups, name="group"), combine_attrs="override")
     C = positive_array("C", C)
     k = flops_per_token_of(fit, flops_per_token)
     opt = optimum(fit, np.log(C / k)[None, :], method=method, bounds=bounds, fixed=fixed)
@@ -55,7 +60,7 @@ def allocate_draws(fit: FitRecord, C, *, flops_per_token: float | None = None, m
 
 
 def allocate(fit: FitRecord, C, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
-             method: str = "auto", bounds=TOKENS_PER_PARAM_BOUNDS, **fixed) -> pd.DataFrame:
+             method: str = "auto", bounds=None, **fixed) -> pd.DataFrame:
     """Compute-optimal allocation for each budget, with credible intervals.
 
     Parameters
@@ -70,8 +75,10 @@ def allocate(fit: FitRecord, C, *, prob: float = DEFAULT_PROB, flops_per_token: 
         k in C = k·N·D (default: the runs table's, 6 unless set).
     method : {"auto", "closed_form", "numeric"}
         ``"auto"``: the closed form for Chinchilla-form laws, else numeric.
-    bounds : (float, float)
-        Search range of the numeric solver in tokens per parameter.
+    bounds : (float, float), optional
+        Search range of the numeric solver in tokens per parameter (default:
+        :func:`bayes_scaling.decisions.optimum.search_bounds`: very wide for a law alone, the
+        runs' own range widened by half a decade for a fit with a structural term).
     **fixed
         Values of any other law inputs (held fixed).
 
@@ -84,8 +91,16 @@ def allocate(fit: FitRecord, C, *, prob: float = DEFAULT_PROB, flops_per_token: 
         ``_upper``; ``n_not_interior`` (draws whose optimum is at the search
         bounds or not a minimum: counted, and left out of the intervals) and
         ``decades_beyond_data`` (log10 distance of C outside the observed
-        compute range). For numeric laws a, b, G are local (at each C).
+        compute range). For numeric laws a, b, G are local (at each C). A fit whose parameters vary
+        by group gives one row per group and budget (column ``group`` first).
     """
+    if fit.structure.varying:
+        frames = [allocate(fit.for_group(g), C, prob=prob, flops_per_token=flops_per_token, method=method,
+                           bounds=bounds, **fixed) for g in fit.groups]
+        out = pd.concat([f.assign(group=g)[["group", *f.columns]] for g, f in zip(fit.groups, frames)],
+                        ignore_index=True)
+        out.attrs.update(frames[0].attrs)
+        return out
     ds = allocate_draws(fit, C, flops_per_token=flops_per_token, method=method, bounds=bounds, **fixed)
     flat = {v: ds[v].values.reshape(-1, ds.sizes["budget"]) for v in ds.data_vars}
     out = pd.DataFrame({"C": ds["C"].values})

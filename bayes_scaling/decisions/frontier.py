@@ -146,7 +146,8 @@ def data_for_overfitting(fit: FitRecord, N, max_penalty: float = 0.02, *, prob: 
     """Tokens D needed to keep the overfitting penalty ``L(N,D)/L(N,inf) - 1`` below ``max_penalty``.
 
     Kaplan's rule (Eq. 4.4: D ≳ 5e3 N^0.74 for 2%) for any fitted law of N
-    and D; per draw by bisection in log D.
+    and D; per draw by bisection in log D. The law alone (its own limit D -> infinity), without the
+    fit's structural term.
 
     Returns
     -------
@@ -157,7 +158,7 @@ def data_for_overfitting(fit: FitRecord, N, max_penalty: float = 0.02, *, prob: 
     if not max_penalty > 0:
         raise ValueError(f"max_penalty must be > 0 (a fraction, e.g. 0.02 for 2%), got {max_penalty}")
     n = positive_array("N", N)
-    f = loss_function(fit, fixed)
+    f = loss_function(fit, fixed, structural=False)  # L(N, D -> inf): the law's own limit, not the term's
     log_n = np.log(n)[None, :]
     log_d, ok = _penalty_root(f, log_n, max_penalty)
     h = 0.01

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..core.intervals import DEFAULT_PROB, interval_columns
 from ..posterior.predict import resolve_inputs
+from .allocation import allocate_draws
 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
@@ -37,17 +38,35 @@ def _check(fit: FitRecord) -> list[str]:
     return list(fit.structure.groups)
 
 
-def _loss_draws(fit: FitRecord, inputs: dict) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-    """Mean-loss draws ``(S, points)`` per group, and the input table."""
-    out = {}
+def _compute_optimal(fit: FitRecord, given: dict) -> bool:
+    """Whether only budgets C were given for a law of N and D: compare the groups at their own optimum."""
+    cols = set(fit.law.inputs.values())
+    return {"N", "D"} <= cols and given.get("C") is not None and given.get("N") is None and given.get("D") is None
+
+
+def _loss_draws(fit: FitRecord, inputs: dict) -> tuple[dict[str, np.ndarray], pd.DataFrame, dict]:
+    """Mean-loss draws ``(S, points)`` per group, the input table, and per group its N_opt draws when the
+    groups are compared at their compute-optimal plans (only C given, for a law of N and D)."""
+    out, n_opt = {}, {}
+    if _compute_optimal(fit, inputs):
+        fixed = {k: v for k, v in inputs.items() if k not in ("N", "D", "C") and v is not None}
+        for g in _check(fit):
+            ds = allocate_draws(fit.for_group(g), inputs["C"], **fixed)
+            out[g] = ds["loss_opt"].values.reshape(-1, ds.sizes["budget"])
+            n_opt[g] = ds["N_opt"].values.reshape(-1, ds.sizes["budget"])
+        return out, pd.DataFrame({"C": ds["C"].values}), n_opt
     for g in _check(fit):
         da = fit.predict_draws(group=g, **inputs)
         out[g] = da.values.reshape(-1, da.shape[-1])
-    return out, resolve_inputs(fit.law, fit.runs.flops_per_token, inputs)
+    return out, resolve_inputs(fit.law, fit.runs.flops_per_token, inputs), n_opt
 
 
 def compare_groups(fit: FitRecord, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, **inputs) -> pd.DataFrame:
     """Per pair of groups (A, B) and input point: loss difference L_A - L_B, P(A better), parameter gaps.
+
+    Given only budgets ``C`` for a law of N and D, each group is taken at its own compute-optimal plan
+    at that budget (per draw): the loss compared is each group's best loss for the compute, and
+    ``N_opt_ratio_*`` (A's N_opt over B's) says how differently they spend it.
 
     Returns
     -------
@@ -56,7 +75,7 @@ def compare_groups(fit: FitRecord, N=None, D=None, C=None, *, prob: float = DEFA
         (loss of A minus loss of B; negative: A is better), ``p_a_better`` and,
         for each varying parameter p, ``{p}_diff_*`` (A minus B).
     """
-    loss, table = _loss_draws(fit, {"N": N, "D": D, "C": C, **inputs})
+    loss, table, n_opt = _loss_draws(fit, {"N": N, "D": D, "C": C, **inputs})
     post = fit.posterior["posterior"]
     rows = []
     for a, b in combinations(loss, 2):
@@ -64,7 +83,9 @@ def compare_groups(fit: FitRecord, N=None, D=None, C=None, *, prob: float = DEFA
         frame.insert(0, "group_b", b)
         frame.insert(0, "group_a", a)
         diff = loss[a] - loss[b]
-        frame = frame.assign(**interval_columns("diff", diff, prob), p_a_better=(diff < 0).mean(axis=0))
+        frame = frame.assign(**interval_columns("diff", diff, prob), p_a_better=_share(diff < 0, diff))
+        if n_opt:
+            frame = frame.assign(**interval_columns("N_opt_ratio", n_opt[a] / n_opt[b], prob))
         for p in fit.structure.varying:
             gap = (post[p].sel(group=a) - post[p].sel(group=b)).values.reshape(-1, 1)
             frame = frame.assign(**{k: v[0] for k, v in interval_columns(f"{p}_diff", gap, prob).items()})
@@ -75,21 +96,33 @@ def compare_groups(fit: FitRecord, N=None, D=None, C=None, *, prob: float = DEFA
 
 
 def rank_groups(fit: FitRecord, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, **inputs) -> pd.DataFrame:
-    """Per group and input point: loss interval, P(best of the groups) and expected rank (1 = best)."""
-    loss, table = _loss_draws(fit, {"N": N, "D": D, "C": C, **inputs})
+    """Per group and input point: loss interval, P(best of the groups) and expected rank (1 = best).
+
+    Given only budgets ``C`` for a law of N and D, each group is taken at its own compute-optimal plan
+    (per draw), and its ``N_opt_*`` is reported beside its loss.
+    """
+    loss, table, n_opt = _loss_draws(fit, {"N": N, "D": D, "C": C, **inputs})
     names = list(loss)
     stack = np.stack([loss[g] for g in names])  # (groups, S, points)
-    ranks = stack.argsort(axis=0).argsort(axis=0) + 1
+    ranks = np.where(np.isnan(stack), np.nan, np.nan_to_num(stack, nan=np.inf).argsort(axis=0).argsort(axis=0) + 1)
     rows = []
     for i, g in enumerate(names):
         frame = table.copy().reset_index(drop=True)
         frame.insert(0, "group", g)
-        frame = frame.assign(**interval_columns("loss", stack[i], prob), p_best=(ranks[i] == 1).mean(axis=0),
-                             expected_rank=ranks[i].mean(axis=0))
+        frame = frame.assign(**interval_columns("loss", stack[i], prob), p_best=_share(ranks[i] == 1, ranks[i]),
+                             expected_rank=np.nanmean(ranks[i], axis=0))
+        if n_opt:
+            frame = frame.assign(**interval_columns("N_opt", n_opt[g], prob))
         rows.append(frame)
     out = pd.concat(rows, ignore_index=True).sort_values(["expected_rank"], kind="stable", ignore_index=True)
     out.attrs.update(prob=prob)
     return out
+
+
+def _share(event: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of the draws (rows) where ``event`` holds, among those where ``values`` is not NaN."""
+    valid = ~np.isnan(values)
+    return np.where(valid, event, False).sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
 
 
 def group_offsets(fit: FitRecord, reference: str, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:

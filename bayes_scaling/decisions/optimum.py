@@ -24,17 +24,21 @@ import numpy as np
 
 from ..law.evaluate import log_value
 from ..law.forms import chinchilla_terms
+from ..posterior.structural import log_coordinates
 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
 
 __all__ = ["optimum", "loss_function", "param_draws", "positive_array", "flops_per_token_of", "compute_range",
-           "METHODS", "TOKENS_PER_PARAM_BOUNDS"]
+           "search_bounds", "all_draws", "METHODS", "TOKENS_PER_PARAM_BOUNDS", "EXPLORED_MARGIN", "DELTA"]
 
 METHODS = ("auto", "closed_form", "numeric")
+DELTA = "__structural_weights"  # key of the structural term's per-draw weights in a params dict
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 #: Default search range of the numeric solver, in tokens per parameter (D/N).
 TOKENS_PER_PARAM_BOUNDS = (1e-3, 1e7)
+#: With a structural term: the search spans the runs' D/N widened by this many decades on each side.
+EXPLORED_MARGIN = 0.5
 
 
 def param_draws(fit: FitRecord, name: str) -> np.ndarray:
@@ -74,10 +78,11 @@ def compute_range(fit: FitRecord, k: float) -> tuple[float, float]:
 
 
 def loss_function(fit: FitRecord, fixed: Mapping[str, float] | None = None,
-                  params: Mapping[str, np.ndarray] | None = None) -> Callable:
-    """``f(log_N, log_D) -> log L`` over all draws (parameters shaped ``(S, 1)``).
+                  params: Mapping[str, np.ndarray] | None = None, *, structural: bool = True) -> Callable:
+    """``f(log_N, log_D) -> log L`` over all draws (parameters shaped ``(S, 1)``), the fit's structural
+    term included (one function per draw; ``structural=False``: the law alone).
 
-    ``params`` (name -> draws) restricts it to some draws (default: all).
+    ``params`` (name -> draws, as :func:`all_draws` gives them) restricts it to some draws.
 
     Raises
     ------
@@ -98,14 +103,29 @@ def loss_function(fit: FitRecord, fixed: Mapping[str, float] | None = None,
     unknown = set(fixed) - (cols - {"N", "D"})
     if unknown:
         raise ValueError(f"law {law.name!r} takes no fixed input(s) {sorted(unknown)}")
-    params = params if params is not None else {name: param_draws(fit, name) for name in law.parameters}
+    params = params if params is not None else all_draws(fit, structural)
     columns = {name: params[name][:, None] for name in law.parameters}
     logs = {col: np.log(positive_array(col, value)[0]) for col, value in fixed.items()}
+    term = fit.structural if structural else None
+    weights = params[DELTA][:, None, :] if term is not None else None
 
     def f(log_n, log_d):
-        return log_value(law, columns, {**logs, "N": log_n, "D": log_d})
+        out = log_value(law, columns, {**logs, "N": log_n, "D": log_d})
+        if term is None:
+            return out
+        x = log_coordinates(term.columns, term.flops_per_token, {**logs, "N": log_n, "D": log_d})
+        return out + term.evaluate(weights, x if x.ndim == 3 else x[None])
 
     return f
+
+
+def all_draws(fit: FitRecord, structural: bool = True) -> dict[str, np.ndarray]:
+    """Every law parameter's draws ``(S,)``, and the structural term's feature weights ``(S, J)`` (key
+    :data:`DELTA`) when the fit has one: one function of the term per posterior draw."""
+    out = {name: param_draws(fit, name) for name in fit.law.parameters}
+    if structural and fit.structural is not None:
+        out[DELTA] = fit.structural.weight_draws(len(next(iter(out.values()))), fit.seed_or(None))
+    return out
 
 
 def _closed_form(params: Mapping[str, np.ndarray], terms: Mapping[str, str], log_ck: np.ndarray):
@@ -165,7 +185,26 @@ def _local_exponent(f: Callable, x: np.ndarray, c: np.ndarray, f_xx: np.ndarray,
         return -f_xc / f_xx
 
 
-def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=TOKENS_PER_PARAM_BOUNDS,
+def search_bounds(fit: FitRecord, bounds=None) -> tuple[float, float]:
+    """The range of tokens per parameter (D/N) an optimum is searched in.
+
+    ``bounds`` when given; else :data:`TOKENS_PER_PARAM_BOUNDS` for a law alone, and for a fit with a
+    structural term the runs' own range of D/N widened by :data:`EXPLORED_MARGIN` decades on each
+    side: outside it the term is its prior (it knows nothing there), and an optimum found there
+    would be the optimizer's curse, not a plan. Optima at these bounds are not interior (counted).
+    """
+    if bounds is not None:
+        lo, hi = (float(b) for b in bounds)
+        if not (0 < lo < hi and np.isfinite(hi)):
+            raise ValueError(f"bounds must be (low, high) tokens per parameter with 0 < low < high, got {bounds!r}")
+        return lo, hi
+    if fit.structural is None or not (fit.runs.has("N") and fit.runs.has("D")):
+        return TOKENS_PER_PARAM_BOUNDS
+    tpp = fit.runs.values("D") / fit.runs.values("N")
+    return float(tpp.min() / 10**EXPLORED_MARGIN), float(tpp.max() * 10**EXPLORED_MARGIN)
+
+
+def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=None,
             fixed: Mapping[str, float] | None = None, exponents: bool = True) -> dict[str, np.ndarray]:
     """Per-draw compute-optimal allocation at ``log(C/k)`` (broadcast against ``(S, 1)``).
 
@@ -176,17 +215,22 @@ def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=TOKENS_PER_P
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    loss_function(fit, fixed)  # checks the law's inputs before any work
-    terms = chinchilla_terms(fit.law)
+    loss_function(fit, fixed, {p: np.ones(1) for p in fit.law.parameters}, structural=False)  # checks inputs first
+    terms = chinchilla_terms(fit.law) if fit.structural is None else None  # law + term: no closed form
     if method == "closed_form" and terms is None:
-        raise ValueError(f"law {fit.law.name!r} is not of the Chinchilla form E + A/N**alpha + B/D**beta; "
+        why = ("its structural term is not" if fit.structural is not None else
+               f"law {fit.law.name!r} is not")
+        raise ValueError(f"no closed form: {why} of the Chinchilla form E + A/N**alpha + B/D**beta; "
                          "use method='numeric' (or 'auto')")
     used = "closed_form" if method != "numeric" and terms is not None else "numeric"
+    bounds = search_bounds(fit, bounds)
     log_ck = np.atleast_2d(np.asarray(log_ck, dtype=float))
-    params = {name: param_draws(fit, name) for name in fit.law.parameters}
-    n = len(next(iter(params.values())))
+    params = all_draws(fit)
+    n = len(params[next(iter(fit.law.parameters))])
     per_draw = log_ck.shape[0] == n and n > 1
-    step = max(1, 32768 // log_ck.shape[1])
+    # draws per block: about 32k (draw, budget) cells, or 8k with the term (each cell then holds its
+    # 256 random features: 16 MB per temporary)
+    step = max(1, (32768 if DELTA not in params else 8192) // log_ck.shape[1])
     blocks = []
     for start in range(0, n, step):
         rows = slice(start, start + step)

@@ -15,7 +15,10 @@ from ._style import POSTERIOR, group_colors
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
 
-__all__ = ["observed", "observed_range", "has_nd", "fixed_inputs", "targets", "quantiles", "grid",
+#: Posterior draws behind every curve and band (the fit is thinned to them: a plot in a second or two).
+PLOT_DRAWS = 500
+
+__all__ = ["PLOT_DRAWS", "observed", "observed_range", "has_nd", "fixed_inputs", "targets", "quantiles", "grid",
            "extended", "c_grid", "positive", "log_mean_at_runs", "replicate_log", "residual_scale"]
 
 
@@ -51,7 +54,9 @@ def fixed_inputs(fit: FitRecord, exclude: Sequence[str]) -> dict[str, float]:
 
 
 def targets(fit: FitRecord, group: str | None) -> list[tuple[str | None, FitRecord, str]]:
-    """``(label, fit, colour)`` to draw: one group, every group of a hierarchical fit, or the fit itself."""
+    """``(label, fit, colour)`` to draw: one group, every group of a hierarchical fit, or the fit itself,
+    each thinned to :data:`PLOT_DRAWS` posterior draws (curves and bands need no more)."""
+    fit = fit.thin(PLOT_DRAWS)
     if group is not None:
         return [(str(group), fit.for_group(group), POSTERIOR)]
     if fit.structure.varying:

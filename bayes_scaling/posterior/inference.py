@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import DiscrepancyError
 from ..data.checkpoints import drop_warmup
 from ..data.runs import Runs, check_runs_for_law, load_runs
 from ..law.spec import LawSpec, load_law
@@ -29,18 +30,22 @@ from ..pymc_model.structure import Structure, StructureOptions
 from . import predict as _predict
 from .diagnostics import NU_MIN, diagnose, noise_checks, warn_if_not_ok
 from .record import FitRecord
+from .structural import fit_structural
 
-__all__ = ["fit", "refit", "fit_options", "complete_tree", "package_versions", "interactive",
+__all__ = ["fit", "refit", "fit_options", "complete_tree", "package_versions", "interactive", "resolve_discrepancy",
+           "with_structural", "DISCREPANCIES",
            "LOG_LIKELIHOOD_AUTO_MAX", "SAMPLER_KEYWORDS", "STRUCTURE_KEYWORDS"]
 
 LOG_LIKELIHOOD_AUTO_MAX = 5e7  # values (draws x rows) up to which fit() stores the log-likelihood
+DISCREPANCIES = ("auto", "modular", "gp", None)
+MODULAR_MIN_ROWS = 8  # fewer rows: no structural term (the residuals cannot tell structure from noise)
 #: The old flat keywords of :func:`fit`, by the record they now belong to.
-SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress")
+SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress", "remedy")
 STRUCTURE_KEYWORDS = tuple(f.name for f in dataclasses.fields(StructureOptions))
 
 
 def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None, likelihood: str = "auto",
-        discrepancy: str | None = None, seed: int | None = None, structure: StructureOptions | None = None,
+        discrepancy: str | None = "auto", seed: int | None = None, structure: StructureOptions | None = None,
         sampling: SamplerSettings | None = None, drop_first: float = 0.1, log_likelihood: bool | None = None,
         **options) -> FitRecord:
     """Fit a scaling law to training runs as a Bayesian model (NUTS).
@@ -62,9 +67,14 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         (:func:`bayes_scaling.pymc_model.build.resolve_likelihood`); the choice and its reason are
         in ``settings["likelihood_choice"]``. Normal fits check their residuals for heavy tails,
         Student-t fits their ``nu`` (``diagnostics.checks``, :class:`~bayes_scaling.ModelCheckWarning`).
-    discrepancy : {None, "gp"}
-        ``"gp"``: a Gaussian-process model discrepancy orthogonal to the law
-        (:mod:`bayes_scaling.pymc_model.discrepancy`); tune defaults to 2000, target_accept to 0.95.
+    discrepancy : {"auto", "modular", "gp", None}
+        What the law's form gets wrong. ``"auto"`` (default): ``"modular"``, a structural term
+        fitted to the law's residuals after sampling (:mod:`bayes_scaling.posterior.structural`):
+        predictions and every decision carry it, and it widens the intervals beyond the data;
+        the law's posterior is unchanged. ``None`` trusts the law's form (the fast, form-trusting
+        fit). ``"gp"``: a Gaussian process sampled jointly with the law, orthogonal to it
+        (:mod:`bayes_scaling.pymc_model.discrepancy`; tune 2000, target_accept 0.95; predictions
+        only). The choice and its reason are in ``settings["discrepancy_choice"]``.
     seed : int, optional
         Random seed (drawn and recorded when not given).
     structure : StructureOptions, optional
@@ -94,24 +104,68 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     resolved = structure.resolve(runs, spec)
     check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params, law=spec.name)
     likelihood, choice = resolve_likelihood(likelihood, resolved, len(runs))
-    check_discrepancy(discrepancy, spec, resolved)
-    disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy else None
+    discrepancy, disc_choice = resolve_discrepancy(discrepancy, len(runs))
+    check_discrepancy("gp" if discrepancy == "gp" else None, spec, resolved)
+    disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy == "gp" else None
     sampling = replace(sampling, tune=sampling.tune or (1000 if disc is None else 2000),
                        target_accept=sampling.target_accept or (0.9 if disc is None else 0.95),
                        progress=interactive() if sampling.progress is None else sampling.progress)
-    trace, used = run_sampler(spec, runs, likelihood, sampling, resolved, disc)
+    trace, used, remedy = _sample(spec, runs, likelihood, sampling, resolved, disc)
     if collapsed(resolved, likelihood):  # the sampler integrated the run offsets out: draw them now
         effects = _predict.run_effect_draws(spec, trace, runs, resolved, seed=[int(used.seed), 1])
         trace["posterior"] = type(trace)(trace["posterior"].to_dataset().assign(run_effect=effects))
     posterior = complete_tree(trace, spec, runs, likelihood, resolved, log_likelihood=False)
     names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
     record = FitRecord(posterior=posterior, runs=runs, law=spec, likelihood=likelihood,
-                       settings={**used.to_dict(), "likelihood_choice": choice},
+                       settings={**used.to_dict(), "likelihood_choice": choice, "discrepancy_choice": disc_choice,
+                                 "remedy": remedy},
                        diagnostics=diagnose(posterior, names), versions=package_versions(),
                        timings=dict(used.timings), structure=resolved, discrepancy=disc)
     if log_likelihood is None:
         log_likelihood = used.chains * used.draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
-    return _checked(record.with_log_likelihood() if log_likelihood else record)
+    record = _checked(record.with_log_likelihood() if log_likelihood else record)
+    return with_structural(record) if discrepancy == "modular" else record
+
+
+def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
+    """Sample, and when the first run is flagged (and ``sampling.remedy``), once more with the remedy
+    (:meth:`SamplerSettings.remedied`): ``(trace, settings used, what was done)``."""
+    trace, used = run_sampler(spec, runs, likelihood, sampling, structure, disc)
+    first = diagnose(trace, list(trace["posterior"].data_vars))
+    if first.ok or not sampling.remedy:
+        return trace, used, ""
+    again = used.remedied()
+    trace, second = run_sampler(spec, runs, likelihood, again, structure, disc)
+    second.timings.update({f"first_{k}": v for k, v in used.timings.items()})
+    note = (f"the first run was {first.verdict.upper()} ({'; '.join(p.split(':')[0] for p in first.problems)}): "
+            f"sampled again with tune={again.tune}, draws={again.draws}, target_accept={again.target_accept:g} "
+            "(remedy=False keeps the first run)")
+    return trace, second, note
+
+
+def resolve_discrepancy(discrepancy, n_rows: int) -> tuple[str | None, str]:
+    """The discrepancy a fit uses, and why: ``(None | "modular" | "gp", reason)``."""
+    if discrepancy not in DISCREPANCIES:
+        raise DiscrepancyError(f"discrepancy must be one of {DISCREPANCIES}, got {discrepancy!r}")
+    if discrepancy != "auto":
+        return discrepancy, "as requested" if discrepancy else "as requested: the law's form is trusted"
+    if n_rows < MODULAR_MIN_ROWS:
+        return None, (f"auto: {n_rows} rows are too few for a structural term (fewer than {MODULAR_MIN_ROWS}); "
+                      "the law's form is trusted")
+    return "modular", ("auto: the law plus a structural term fitted to its residuals (what the form gets "
+                       "wrong); discrepancy=None trusts the form")
+
+
+def with_structural(record: FitRecord) -> FitRecord:
+    """The record with its structural term fitted to the residuals of log response at the posterior
+    median law (:mod:`bayes_scaling.posterior.structural`); the law's posterior is not changed."""
+    spec, runs = record.law, record.runs
+    cols = tuple(spec.inputs.values())
+    sigma = float(record.posterior["posterior"]["sigma"].median())
+    z = _predict.standardized_residuals(spec, record.posterior, runs, record.structure)
+    term = fit_structural(cols, runs.flops_per_token, {c: runs.values(c) for c in cols}, z * sigma, sigma,
+                          seed=record.seed_or(None))
+    return replace(record, structural=term)
 
 
 def _grouped_options(structure: StructureOptions | None, sampling: SamplerSettings | None, seed: int | None,
@@ -157,7 +211,8 @@ def fit_options(record: FitRecord) -> dict[str, Any]:
     keys = ("draws", "tune", "chains", "seed", "sampler", "target_accept", "adaptation", "cores")
     out: dict[str, Any] = {k: s[k] for k in keys if s.get(k) is not None}
     out.update(law=record.law, likelihood=record.likelihood, drop_first=0,
-               discrepancy="gp" if record.discrepancy is not None else None,
+               discrepancy="gp" if record.discrepancy is not None else
+               "modular" if record.structural is not None else None,
                pooled=list(st.varying) or None, run_effect=st.run_effect, group_scale=st.group_scale,
                run_scale=st.run_scale)
     return out

@@ -21,10 +21,11 @@ from ..pymc_model.discrepancy import Discrepancy
 from ..pymc_model.structure import Structure
 from .diagnostics import Diagnostics
 from .record import FitRecord
+from .structural import Structural
 
 __all__ = ["save_fit", "load_record", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the structural term (format 1 files load: they have none)
 _GROUP = "bayes_scaling"
 
 
@@ -55,6 +56,7 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
         "timings": json.dumps(fit.timings),
         "structure": json.dumps(fit.structure.to_dict()),
         "discrepancy": json.dumps(None if fit.discrepancy is None else fit.discrepancy.to_dict()),
+        "structural": json.dumps(None if fit.structural is None else fit.structural.to_dict()),
         "runs_columns": json.dumps(runs.columns),
         "runs_derived": json.dumps(runs.derived),
         "runs_units": json.dumps(runs.units),
@@ -118,8 +120,13 @@ def load_record(path: str | Path) -> FitRecord:
                settings=json.loads(attrs["settings"]), diagnostics=diag,
                versions=json.loads(attrs["versions"]), timings=json.loads(attrs["timings"]),
                structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))),
-               discrepancy=_discrepancy(json.loads(attrs.get("discrepancy", "null"))))
+               discrepancy=_discrepancy(json.loads(attrs.get("discrepancy", "null"))),
+               structural=_structural(json.loads(attrs.get("structural", "null"))))
 
 
 def _discrepancy(d) -> Discrepancy | None:
     return None if d is None else Discrepancy.from_dict(d)
+
+
+def _structural(d) -> Structural | None:
+    return None if d is None else Structural.from_dict(d)

@@ -22,6 +22,7 @@ from ..pymc_model.discrepancy import Discrepancy, f_draws
 from ..pymc_model.structure import Structure
 from . import predict as _predict
 from .diagnostics import Diagnostics, summarize
+from .structural import Structural
 
 __all__ = ["FitRecord", "summary_names"]
 
@@ -51,8 +52,11 @@ class FitRecord:
     structure : Structure
         Parameters varying by group and run effects (:mod:`bayes_scaling.pymc_model.structure`).
     discrepancy : Discrepancy or None
-        The GP discrepancy orthogonal to the law (:mod:`bayes_scaling.pymc_model.discrepancy`);
-        predictions include it.
+        The GP discrepancy sampled with the law (``discrepancy="gp"``,
+        :mod:`bayes_scaling.pymc_model.discrepancy`); predictions include it.
+    structural : Structural or None
+        The structural term fitted to the law's residuals (the default,
+        :mod:`bayes_scaling.posterior.structural`); predictions and decisions include it.
     """
 
     posterior: Any
@@ -65,6 +69,7 @@ class FitRecord:
     timings: dict[str, float] = field(default_factory=dict)
     structure: Structure = field(default_factory=Structure)
     discrepancy: Discrepancy | None = None
+    structural: Structural | None = None
 
     @property
     def parameter_names(self) -> list[str]:
@@ -103,6 +108,20 @@ class FitRecord:
         return replace(self, posterior=tree, runs=runs,
                        structure=Structure(run_effect=False, run_scale=self.structure.run_scale))
 
+    def thin(self, n_draws: int):
+        """The fit with at most ``n_draws`` posterior draws (evenly spaced in each chain; same class), for
+        curves and bands where a few hundred draws do (plots); the law's and the term's draws stay paired."""
+        post = self.posterior["posterior"]
+        total = post.sizes["chain"] * post.sizes["draw"]
+        if total <= n_draws:
+            return self
+        step = int(np.ceil(total / n_draws))
+        tree = self.posterior.copy()
+        for name in ("posterior", "sample_stats", "log_likelihood"):
+            if name in tree.children:
+                tree[name] = type(tree)(tree[name].to_dataset().isel(draw=slice(None, None, step)))
+        return replace(self, posterior=tree)
+
     def with_log_likelihood(self):
         """The fit with the pointwise ``log_likelihood`` group (for LOO): itself when it has one,
         else a new record (same class) whose tree has it; this record is not changed.
@@ -126,7 +145,7 @@ class FitRecord:
         """Posterior draws of the response at the given inputs: DataArray ``(chain, draw, point)``."""
         fit, table = self._inputs(group, {"N": N, "D": D, "C": C, **inputs})
         return _predict.predict_draws(fit.law, fit.posterior, table, kind=kind, likelihood=fit.likelihood,
-                                      seed=fit.seed_or(seed), offset=fit.discrepancy_draws(table))
+                                      seed=fit.seed_or(seed), offset=fit.offset_draws(table))
 
     def predict(self, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, kind: str = "mean",
                 seed: int | None = None, group: str | None = None, **inputs) -> pd.DataFrame:
@@ -156,7 +175,7 @@ class FitRecord:
         """
         fit, table = self._inputs(group, {"N": N, "D": D, "C": C, **inputs})
         draws = _predict.predict_draws(fit.law, fit.posterior, table, kind=kind, likelihood=fit.likelihood,
-                                       seed=fit.seed_or(seed), offset=fit.discrepancy_draws(table))
+                                       seed=fit.seed_or(seed), offset=fit.offset_draws(table))
         frame = _predict.predict_frame(draws, table, fit.law.response, prob, fit.observed_ranges())
         frame.attrs["kind"] = kind
         return frame
@@ -185,6 +204,21 @@ class FitRecord:
         return f_draws(self.law, self.discrepancy, self.posterior["posterior"].to_dataset(), train,
                        {c: np.asarray(inputs[c], dtype=float) for c in self.law.inputs.values()})
 
+    def structural_draws(self, inputs) -> np.ndarray | None:
+        """The structural term (log response) at the inputs, every draw: ``(chain, draw, point)``
+        (one function per posterior draw, the same in every call); None for a fit without one."""
+        if self.structural is None:
+            return None
+        post = self.posterior["posterior"]
+        shape = (post.sizes["chain"], post.sizes["draw"])
+        values = self.structural.draws(inputs, shape[0] * shape[1], self.seed_or(None))
+        return values.reshape(*shape, -1)
+
+    def offset_draws(self, inputs) -> np.ndarray | None:
+        """What predictions add to the law at the inputs: the discrepancy and the structural term."""
+        parts = [p for p in (self.discrepancy_draws(inputs), self.structural_draws(inputs)) if p is not None]
+        return None if not parts else parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
     def seed_or(self, seed: int | None) -> int:
         """``seed``, or the fit's own seed when None (noise draws are then reproducible)."""
         return int(self.settings.get("seed") or 0) if seed is None else int(seed)
@@ -192,6 +226,7 @@ class FitRecord:
     def __repr__(self) -> str:
         d = self.diagnostics
         gp = " + GP discrepancy" if self.discrepancy is not None else ""
+        gp += " + structural term" if self.structural is not None else ""
         return (f"<{type(self).__name__} {self.law.name}{gp}: {len(self.runs)} runs, {self.likelihood} likelihood, "
                 f"{d.n_draws} draws, diagnostics {d.verdict}>")
 

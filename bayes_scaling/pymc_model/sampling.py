@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,11 @@ class SamplerSettings:
     compile_cache : bool, optional
         nutpie only: use the disk compile cache (None: unless ``$BAYES_SCALING_NO_COMPILE_CACHE``
         is set).
+    remedy : bool
+        When the first run's diagnostics are not a pass, sample once more with the remedy the
+        diagnostics advise (twice the tuning, at least 2000 steps; twice the draws; target_accept
+        0.98), and keep that run; recorded in the fit's ``settings["remedy"]``. False keeps the
+        first run whatever its verdict.
     """
 
     sampler: str = "nutpie"
@@ -68,6 +73,7 @@ class SamplerSettings:
     progress: bool | None = None
     timings: dict[str, float] = field(default_factory=dict)
     compile_cache: bool | None = None
+    remedy: bool = True
 
     def validate(self) -> None:
         """Raise ValueError for a setting out of range."""
@@ -81,6 +87,8 @@ class SamplerSettings:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.target_accept is not None and not 0 < self.target_accept < 1:
             raise ValueError(f"target_accept must be in (0, 1), got {self.target_accept}")
+        if not isinstance(self.remedy, bool):
+            raise ValueError(f"remedy must be True or False, got {self.remedy!r}")
         if self.adaptation not in ("diag", "low_rank"):
             raise ValueError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
 
@@ -94,7 +102,12 @@ class SamplerSettings:
         cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
         return SamplerSettings(self.sampler, int(self.draws), int(self.tune or 1000), int(self.chains), cores,
                                int(seed), self.adaptation, float(self.target_accept or 0.9), bool(self.progress), {},
-                               self.compile_cache)
+                               self.compile_cache, self.remedy)
+
+    def remedied(self) -> SamplerSettings:
+        """The settings of the second run when the first is flagged (see ``remedy``)."""
+        return replace(self, tune=max(2 * int(self.tune or 1000), 2000), draws=2 * int(self.draws),
+                       target_accept=max(float(self.target_accept or 0.9), 0.98), timings={})
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("sampler", "draws", "tune", "chains", "cores", "seed",

@@ -77,6 +77,10 @@ def _data_section(ctx: dict, fit: FitRecord, prob: float) -> None:
                               "Treat every number below with care until it passes.")
     ctx["caveats"] += [f"Model check: {c}" for c in d.checks]
     ctx["likelihood_choice"] = fit.settings.get("likelihood_choice", "")
+    ctx["structural"] = ("Predictions and decisions include a " + fit.structural.summary()
+                         + "; beyond the runs its uncertainty widens every interval") if fit.structural else ""
+    if fit.settings.get("remedy"):
+        ctx["diagnostics"].append(f"remedy: {fit.settings['remedy']}")
     ctx["data"] = table(fit.runs.describe(), index=True)
     ctx["n_runs"], ctx["dropped"] = len(fit.runs), fit.runs.dropped
     ctx["groups"] = list(fit.structure.groups)

@@ -42,6 +42,8 @@ def fit_html(fit: FitRecord) -> str:
         parts.append(f" ({fit.runs.dropped} rows dropped)")
     if fit.discrepancy is not None:
         parts.append("; law + GP model discrepancy (predictions only)")
+    if fit.structural is not None:
+        parts.append(f"; {html.escape(fit.structural.summary())}")
     parts.append(f"; {html.escape(fit.likelihood)} likelihood; diagnostics: "
                  f"<b style='color:{colour}'>{html.escape(d.verdict.upper())}</b> "
                  f"({html.escape(str(d).splitlines()[0])})")

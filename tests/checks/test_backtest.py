@@ -225,3 +225,20 @@ def test_backtest_end_to_end_on_synthetic_chinchilla_runs():
     # data simulated from the law: the predictions are good and the predictive intervals cover
     assert res.summary.loc["bayes", "median_abs_rel_error"] < 0.02
     assert res.summary.loc["bayes", "coverage"] >= 0.75
+
+
+def test_bs_backtest_gives_each_fold_as_a_fit_with_its_decisions(monkeypatch):
+    from bayes_scaling.posterior.record import FitRecord
+
+    inner = mock_run_fit()
+
+    def record_fit(runs, law, **kwargs):  # the refit seam returns records; bs.backtest makes them Fits
+        f = inner(runs, law, **kwargs)
+        return FitRecord(**{k: getattr(f, k) for k in FitRecord.__dataclass_fields__})
+
+    monkeypatch.setattr(inference, "refit", record_fit)
+    res = bs.backtest(synthetic_runs(n=30), "chinchilla", holdout=0.2, baseline=False)
+    fold = res.fits["all"]
+    assert isinstance(fold, bs.Fit) and fold.allocate(1e22)["N_opt_median"].iloc[0] > 0
+    assert type(bt_module.backtest(synthetic_runs(n=30), "chinchilla", holdout=0.2, baseline=False).fits["all"]) \
+        is FitRecord

@@ -186,15 +186,18 @@ def test_fit_saves_and_prints_summary(runs_csv, tmp_path, fake_sampler):
                                                                 "loss": "val_loss"}
 
 
-def test_fit_likelihood_defaults_to_auto(runs_csv, tmp_path, fake_sampler):
+def test_fit_likelihood_and_discrepancy_default_to_auto(runs_csv, tmp_path, fake_sampler):
     calls = fake_sampler()
     result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--no-progress")
     assert result.exit_code == 0, result.output
     assert calls[0]["likelihood"] == "auto"  # bs.fit resolves it (Student-t here: no run effects)
-    assert calls[0]["discrepancy"] is None and calls[0]["tune"] is None  # bs.fit picks 1000 (2000 with gp)
+    assert calls[0]["discrepancy"] == "auto" and calls[0]["tune"] is None  # bs.fit resolves both (structural term)
     result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--discrepancy", "gp")
     assert result.exit_code == 0, result.output
     assert calls[1]["discrepancy"] == "gp"
+    result = invoke("fit", runs_csv, *COLS, "-o", tmp_path / "fit.nc", "--discrepancy", "none")
+    assert result.exit_code == 0, result.output
+    assert calls[2]["discrepancy"] is None
 
 
 def test_fit_unsupported_discrepancy_exits_2(runs_csv, tmp_path, monkeypatch):

@@ -111,3 +111,36 @@ def test_grouped_fit_saves_and_loads(grouped, tmp_path):
     again = bs.load_fit(grouped.save(tmp_path / "g.nc"))
     assert again.structure == grouped.structure
     pd.testing.assert_frame_equal(again.compare_groups(N=1e9, D=2e10), grouped.compare_groups(N=1e9, D=2e10))
+
+
+# --------------------------------------------------------------------------- at a budget (issue 15)
+def _true_optimum(p: dict, c: float) -> float:
+    a = p["beta"] / (p["alpha"] + p["beta"])
+    g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    return g * (c / 6) ** a
+
+
+def test_allocate_on_a_pooled_fit_gives_one_row_per_group_and_budget():
+    fit = make_grouped_fit()
+    out = fit.allocate([1e22, 1e23])
+    assert list(out.columns[:2]) == ["group", "C"] and len(out) == 2 * len(GROUPS)
+    for g, p in GROUPS.items():
+        row = out[(out["group"] == g) & (out["C"] == 1e22)].iloc[0]
+        assert row["N_opt_median"] == pytest.approx(_true_optimum({**CHINCHILLA_TRUTH, **p}, 1e22), rel=0.1)
+    draws = fit.allocate_draws([1e22])
+    assert draws.sizes["group"] == len(GROUPS) and list(draws["group"].values) == list(GROUPS)
+
+
+def test_groups_compared_at_a_budget_each_at_its_own_optimum():
+    fit = make_grouped_fit()
+    cmp = fit.compare_groups(C=1e22).iloc[0]
+    a, b = cmp["group_a"], cmp["group_b"]
+    alloc = fit.allocate(1e22).set_index("group")
+    assert cmp["diff_median"] == pytest.approx(alloc.loc[a, "loss_opt_median"] - alloc.loc[b, "loss_opt_median"],
+                                               abs=5e-3)
+    assert cmp["N_opt_ratio_median"] == pytest.approx(alloc.loc[a, "N_opt_median"] / alloc.loc[b, "N_opt_median"],
+                                                      rel=0.05)
+    ranks = fit.rank_groups(C=[1e22, 1e24])
+    assert set(ranks.columns) >= {"group", "C", "loss_median", "p_best", "expected_rank", "N_opt_median"}
+    best = ranks[ranks["C"] == 1e22].iloc[0]
+    assert best["p_best"] > 0.9 and best["group"] == alloc["loss_opt_median"].idxmin()

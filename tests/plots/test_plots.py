@@ -17,6 +17,7 @@ from bayes_scaling import (
     plots,  # noqa: E402
 )
 from bayes_scaling.data.synthetic import log_grid  # noqa: E402
+from bayes_scaling.plots._data import PLOT_DRAWS  # noqa: E402
 from bayes_scaling.plots.frontier import hoffmann2022_frontier, kaplan2020_frontier  # noqa: E402
 from tests.decisions.test_groups import GROUPS  # noqa: E402
 from tests.helpers import mock_fit  # noqa: E402
@@ -76,7 +77,7 @@ def test_plot_fit_two_panels_with_extrapolation(chin):
     # the solid part of the C curve is fit.allocate's median loss (50% and 90% bands: 4 fills)
     solid = next(ln for ln in ax_c.get_lines() if ln.get_label() == "compute-optimal loss (median)")
     x, y = solid.get_data()
-    ref = chin.allocate(x[len(x) // 2])["loss_opt_median"].iloc[0]
+    ref = chin.thin(PLOT_DRAWS).allocate(x[len(x) // 2])["loss_opt_median"].iloc[0]  # plots thin the posterior
     assert y[len(x) // 2] == pytest.approx(ref, rel=1e-3)
     assert sum(1 for c in ax_c.collections if type(c).__name__ == "FillBetweenPolyCollection"
                or type(c).__name__ == "PolyCollection") >= 2
@@ -125,7 +126,7 @@ def test_plot_isoflop_curves_and_optimum(chin):
     assert ax.get_ylabel() == "loss (nats/token)"
     assert len([lb for lb in line_labels(ax) if lb.startswith("C = ")]) == 3
     assert shaded(ax)  # N beyond the observed sizes
-    alloc = chin.allocate(budgets, prob=0.9)
+    alloc = chin.thin(PLOT_DRAWS).allocate(budgets, prob=0.9)
     markers = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
     xs = sorted(float(ln.get_xdata()[0]) for ln in markers)
     np.testing.assert_allclose(xs, np.sort(alloc["N_opt_median"]), rtol=1e-9)

@@ -51,3 +51,42 @@ def test_refit_is_fit_without_a_progress_bar(monkeypatch):
     assert seen["progress"] is False and seen["seed"] == 1 and seen["runs"] is runs
     inference.refit(runs, "chinchilla", progress=True)
     assert seen["progress"] is True
+
+
+def _traces(divergences):
+    """Stand-ins for the sampler: a trace per call, with the given number of divergences."""
+    from tests.helpers import CHINCHILLA_TRUTH, mock_posterior
+
+    runs = mock_fit().runs
+    law = bs.load_law("chinchilla")
+    calls = []
+
+    def run_sampler(spec, runs_, likelihood, settings, structure, disc):
+        tree = mock_posterior(law, runs, CHINCHILLA_TRUTH, divergences=divergences[len(calls)], seed=len(calls))
+        calls.append(settings)
+        out = settings.resolved()
+        out.timings.update(sample=1.0)
+        return tree, out
+
+    return runs, run_sampler, calls
+
+
+def test_a_flagged_first_run_is_sampled_again_with_the_remedy(monkeypatch):
+    runs, sampler, calls = _traces([40, 0])
+    monkeypatch.setattr(inference, "run_sampler", sampler)
+    trace, used, note = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), None, None)
+    assert len(calls) == 2 and calls[1].target_accept == 0.98 and calls[1].tune == 2000 and calls[1].draws == 2000
+    assert "the first run was FAIL (40 divergent transitions)" in note and "remedy=False" in note
+    assert used.timings["first_sample"] == 1.0
+
+
+def test_no_remedy_for_a_clean_run_or_when_asked_not_to(monkeypatch):
+    runs, sampler, calls = _traces([0, 0])
+    monkeypatch.setattr(inference, "run_sampler", sampler)
+    assert inference._sample(None, runs, "student_t", SamplerSettings(seed=3), None, None)[2] == ""
+    runs, sampler, calls = _traces([40, 0])
+    monkeypatch.setattr(inference, "run_sampler", sampler)
+    assert inference._sample(None, runs, "student_t", SamplerSettings(seed=3, remedy=False), None, None)[2] == ""
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="remedy must be True or False"):
+        SamplerSettings(remedy="yes").validate()

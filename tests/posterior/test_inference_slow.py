@@ -158,7 +158,7 @@ def test_a_large_fit_leaves_the_log_likelihood_for_later(monkeypatch):
     fit_module = importlib.import_module("bayes_scaling.posterior.inference")  # the module (bs.fit is the function)
     frame = bs.simulate("chinchilla", CHINCHILLA_TRUTH, chinchilla_design(30, seed=3), noise=0.01, seed=3)
     runs = bs.load_runs(frame)
-    kw = dict(law="chinchilla", seed=3, progress=False, draws=100, tune=200)
+    kw = dict(law="chinchilla", seed=3, progress=False, draws=100, tune=200, remedy=False)  # 4 x 100 draws kept
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # few draws: the convergence warning is not the point here
         monkeypatch.setattr(fit_module, "LOG_LIKELIHOOD_AUTO_MAX", 4 * 100 * 30)  # exactly this size: stored

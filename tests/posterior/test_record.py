@@ -52,3 +52,12 @@ def test_the_fit_seed_makes_predictive_draws_reproducible():
     a = fit.predict(N=1e9, D=2e10, kind="predictive")
     b = fit.predict(N=1e9, D=2e10, kind="predictive")
     assert a.equals(b) and fit.seed_or(None) == 0 and fit.seed_or(5) == 5
+
+
+def test_thin_keeps_evenly_spaced_draws_and_the_class():
+    fit = mock_fit()  # 4 chains x 250 draws
+    thin = fit.thin(200)
+    assert type(thin) is type(fit) and thin.posterior["posterior"].sizes == {"chain": 4, "draw": 50}
+    e = fit.posterior["posterior"]["E"].values
+    np.testing.assert_array_equal(thin.posterior["posterior"]["E"].values, e[:, ::5])
+    assert fit.thin(5000) is fit
