@@ -19,7 +19,7 @@ from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
-from .decisions import allocation, budget, frontier, groups
+from .decisions import allocation, budget, frontier, groups, recommendation
 from .law.spec import LawSpec
 from .posterior import inference, io
 from .posterior.record import FitRecord
@@ -57,6 +57,12 @@ class Fit(FitRecord):
         (:func:`bayes_scaling.decisions.allocate_draws`).
         """
         return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **fixed)
+
+    def recommend(self, C, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
+                  plans=None, **kwargs) -> pd.DataFrame:
+        """The plan to pick per budget: the Bayes action, its flat range, the regret of other plans
+        (:func:`bayes_scaling.decisions.recommend`)."""
+        return recommendation.recommend(self, C, risk=risk, tolerance=tolerance, prob=prob, plans=plans, **kwargs)
 
     def prob_below(self, target, N=None, D=None, C=None, **inputs) -> pd.DataFrame:
         """P(trained model's loss < target), run-to-run noise included (:func:`bayes_scaling.decisions.prob_below`)."""

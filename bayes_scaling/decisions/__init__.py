@@ -3,6 +3,8 @@
 - :mod:`~bayes_scaling.decisions.allocation`: compute-optimal N and D for budgets C;
 - :mod:`~bayes_scaling.decisions.budget`: P(loss below a target), the compute for a target,
   comparing training plans;
+- :mod:`~bayes_scaling.decisions.recommendation`: the plan to pick at a budget (the Bayes action), its
+  flat range and what other plans cost;
 - :mod:`~bayes_scaling.decisions.groups`: which group (model family, dataset) scales better;
 - :mod:`~bayes_scaling.decisions.frontier`: Kaplan et al. 2020's compute-efficient frontier and
   overfitting rule (``bs.kaplan``);
@@ -17,6 +19,7 @@ from ..core.errors import DecisionWarning
 from ..core.intervals import interval_columns
 from .allocation import allocate, allocate_draws
 from .budget import compare_plans, compute_for_target, prob_below
+from .recommendation import recommend
 
 __all__ = ["DecisionWarning", "allocate", "allocate_draws", "prob_below", "compute_for_target",
-           "compare_plans", "interval_columns"]
+           "compare_plans", "recommend", "interval_columns"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..law.evaluate import log_value
+from ..law.evaluate import log_value, value
 from ..law.forms import chinchilla_terms
 from ..posterior.structural import log_coordinates
 
@@ -78,9 +78,11 @@ def compute_range(fit: FitRecord, k: float) -> tuple[float, float]:
 
 
 def loss_function(fit: FitRecord, fixed: Mapping[str, float] | None = None,
-                  params: Mapping[str, np.ndarray] | None = None, *, structural: bool = True) -> Callable:
+                  params: Mapping[str, np.ndarray] | None = None, *, structural: bool = True,
+                  natural: bool = False) -> Callable:
     """``f(log_N, log_D) -> log L`` over all draws (parameters shaped ``(S, 1)``), the fit's structural
-    term included (one function per draw; ``structural=False``: the law alone).
+    term included (one function per draw; ``structural=False``: the law alone). ``natural=True``:
+    ``L`` itself, by the faster :func:`~bayes_scaling.law.evaluate.value`.
 
     ``params`` (name -> draws, as :func:`all_draws` gives them) restricts it to some draws.
 
@@ -110,11 +112,13 @@ def loss_function(fit: FitRecord, fixed: Mapping[str, float] | None = None,
     weights = params[DELTA][:, None, :] if term is not None else None
 
     def f(log_n, log_d):
-        out = log_value(law, columns, {**logs, "N": log_n, "D": log_d})
+        inputs = {**logs, "N": log_n, "D": log_d}
+        out = value(law, columns, inputs) if natural else log_value(law, columns, inputs)
         if term is None:
             return out
-        x = log_coordinates(term.columns, term.flops_per_token, {**logs, "N": log_n, "D": log_d})
-        return out + term.evaluate(weights, x if x.ndim == 3 else x[None])
+        x = log_coordinates(term.columns, term.flops_per_token, inputs)
+        delta = term.evaluate(weights, x if x.ndim == 3 else x[None])
+        return out * np.exp(delta) if natural else out + delta
 
     return f
 

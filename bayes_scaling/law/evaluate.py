@@ -18,7 +18,7 @@ from .formula import NUMPY_OPS, Quantity
 if TYPE_CHECKING:
     from .spec import LawSpec
 
-__all__ = ["log_value"]
+__all__ = ["log_value", "value"]
 
 
 def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> np.ndarray:
@@ -41,9 +41,21 @@ def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, 
         ``log(law)``, NaN where the value is not positive (overflow and invalid values are
         not warned about: they are the caller's to judge).
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(law.formula.log_value(_env(law, params, log_inputs), NUMPY_OPS))
+
+
+def value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> np.ndarray:
+    """The law's value, numpy, with the arguments of :func:`log_value`: for the many evaluations of a
+    decision's search (about 3x faster than ``exp(log_value(...))``: sums of positive terms are
+    added, not combined with ``logaddexp``). NaN or inf where the value is not finite."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(law.formula.value(_env(law, params, log_inputs), NUMPY_OPS), dtype=float)
+
+
+def _env(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> dict[str, Quantity]:
     env = {name: Quantity.of_value(params[name], NUMPY_OPS, positive=p.constraint == "positive")
            for name, p in law.parameters.items()}
     for sym, col in law.inputs.items():
         env[sym] = Quantity.of_log(log_inputs[col], NUMPY_OPS)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.asarray(law.formula.log_value(env, NUMPY_OPS))
+    return env

@@ -204,8 +204,14 @@ class Structural:
         return mean + np.linalg.solve(chol.T, z.T).T
 
     def evaluate(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """``delta`` of each weight draw at coordinates ``x``: weights ``(..., J)``, x ``(..., d)`` -> ``(...)``."""
-        return self.eta * (self._phi(x) * weights).sum(axis=-1)
+        """``delta`` of each weight draw at coordinates ``x``: weights ``(..., J)``, x ``(..., d)`` -> ``(...)``.
+
+        Weights ``(S, 1, J)`` at points shared by every draw (x ``(1, G, d)`` or ``(G, d)``) take one
+        matrix product, ``(S, G)``, instead of an ``(S, G, J)`` temporary."""
+        phi = self._phi(x)
+        if weights.ndim == 3 and weights.shape[1] == 1 and (phi.ndim == 2 or (phi.ndim == 3 and phi.shape[0] == 1)):
+            return self.eta * (weights[:, 0, :] @ phi.reshape(-1, phi.shape[-1]).T)
+        return self.eta * (phi * weights).sum(axis=-1)
 
     def draws(self, inputs: Mapping[str, Any], n: int, seed: int) -> np.ndarray:
         """``delta`` at input points for ``n`` draws: ``(n, points)``."""

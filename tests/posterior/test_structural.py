@@ -141,3 +141,13 @@ def test_decisions_widen_where_the_law_is_off_and_not_where_it_is_true(design):
     (ol, on), (ol0, on0) = width(off_fit), width(off_plain)
     assert tl < 1.25 * tl0 + 0.002 and tn < 1.25 * tn0 + 0.05  # the law is true: about as wide
     assert ol > 2 * ol0 and on > 2 * on0  # the law is off: the decision says how unsure that makes it
+
+
+def test_shared_points_take_one_matrix_product_with_the_same_answer(design):
+    _, fit = _fit(_bumpy(bs.simulate("chinchilla", CHINCHILLA_TRUTH, design, noise=0.003, seed=3)))
+    term = fit.structural
+    weights = term.weight_draws(50, 1)[:, None, :]  # (S, 1, J)
+    x = coordinates(term.columns, term.flops_per_token, {"N": [1e9, 3e9, 1e10], "D": [2e10, 5e10, 1e12]})
+    slow = term.eta * (term._phi(np.broadcast_to(x, (50, 3, x.shape[1]))) * weights).sum(axis=-1)
+    np.testing.assert_allclose(term.evaluate(weights, x), slow, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(term.evaluate(weights, x[None]), slow, rtol=1e-10, atol=1e-14)
