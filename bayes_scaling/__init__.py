@@ -27,10 +27,12 @@ from .core import __version__
 from .core.errors import (
     BayesScalingError,
     BayesScalingWarning,
+    BudgetError,
     ComparisonWarning,
     DatasetChecksumError,
     DatasetError,
     DatasetUnavailableError,
+    DecisionInputError,
     DecisionWarning,
     DiscrepancyError,
     FormulaError,
@@ -45,6 +47,7 @@ from .data import datasets, synthetic, units
 from .data.runs import Runs, load_runs
 from .data.synthetic import simulate
 from .decisions import frontier as kaplan
+from .decisions.cost import CostModel, Hardware, ShapeRule
 from .law.spec import LawSpec, law_names, list_laws, load_law
 from .posterior.diagnostics import Diagnostics
 from .pymc_model.sampling import SamplerSettings
@@ -54,9 +57,9 @@ __all__ = [
     "Fit", "fit", "fit_separately", "load_fit", "load_runs", "Runs", "simulate",
     "load_law", "list_laws", "law_names", "LawSpec", "SamplerSettings", "StructureOptions", "Diagnostics",
     "compare", "backtest", "Backtest", "sbc", "SBCResult", "isoflop", "IsoFLOP",
-    "datasets", "decisions", "kaplan", "synthetic", "units",
+    "datasets", "decisions", "kaplan", "synthetic", "units", "CostModel", "Hardware", "ShapeRule",
     "BayesScalingError", "BayesScalingWarning", "RunsValidationError", "RunsWarning", "FormulaError", "LawError",
     "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
-    "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
-    "__version__",
+    "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning", "DecisionInputError",
+    "BudgetError", "__version__",
 ]

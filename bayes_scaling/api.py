@@ -19,7 +19,7 @@ from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
-from .decisions import allocation, budget, frontier, groups, recommendation
+from .decisions import allocation, budget, frontier, groups, lifetime, recommendation
 from .law.spec import LawSpec
 from .posterior import inference, io
 from .posterior.record import FitRecord
@@ -45,20 +45,25 @@ class Fit(FitRecord):
         return record if isinstance(record, cls) else cls(**{f.name: getattr(record, f.name) for f in fields(record)})
 
     # ---------------------------------------------------------------- decisions
-    def allocate(self, C, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
-                 method: str = "auto", **fixed) -> pd.DataFrame:
-        """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals
-        (:func:`bayes_scaling.decisions.allocate`).
+    def allocate(self, C=None, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
+                 method: str = "auto", **kwargs) -> pd.DataFrame:
+        """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals; budgets in
+        GPU-hours or money, a cost model, inference demand (:func:`bayes_scaling.decisions.allocate`).
         """
-        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **fixed)
+        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **kwargs)
 
-    def allocate_draws(self, C, *, flops_per_token: float | None = None, method: str = "auto", **fixed):
+    def allocate_draws(self, C=None, *, flops_per_token: float | None = None, method: str = "auto", **kwargs):
         """Posterior draws of the allocation, Dataset ``(chain, draw, budget)``
         (:func:`bayes_scaling.decisions.allocate_draws`).
         """
-        return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **fixed)
+        return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **kwargs)
 
-    def recommend(self, C, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
+    def lifetime_plan(self, target_loss, inference_tokens, *, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
+        """The least training-plus-inference compute that reaches a target loss, per inference demand
+        (Sardana et al. 2023; :func:`bayes_scaling.decisions.lifetime.lifetime_plan`)."""
+        return lifetime.lifetime_plan(self, target_loss, inference_tokens, prob=prob, **kwargs)
+
+    def recommend(self, C=None, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
                   plans=None, **kwargs) -> pd.DataFrame:
         """The plan to pick per budget: the Bayes action, its flat range, the regret of other plans
         (:func:`bayes_scaling.decisions.recommend`)."""

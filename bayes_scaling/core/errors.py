@@ -18,7 +18,7 @@ from typing import Any
 __all__ = [
     "BayesScalingError", "BayesScalingWarning",
     "RunsValidationError", "RunsWarning", "FormulaError", "PriorError", "LawError", "DiscrepancyError",
-    "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
+    "DatasetError", "DatasetChecksumError", "DatasetUnavailableError", "DecisionInputError", "BudgetError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
 ]
 
@@ -92,6 +92,16 @@ class ModelCheckWarning(BayesScalingWarning):
     """The data contradict an assumption of the model (Normal noise; a law that misfits part of the
     runs, seen as Student-t ``nu`` below 1); the intervals may be wrong.
     """
+
+
+class DecisionInputError(BayesScalingError, ValueError):
+    """A decision got a bad argument (a budget <= 0, a tolerance outside (0, 1), k < 1, ...): the
+    message names it and says what to pass."""
+
+
+class BudgetError(DecisionInputError):
+    """A budget, cost model or hardware that cannot be turned into FLOPs (e.g. a price per hour
+    without the accelerator's throughput)."""
 
 
 class DecisionWarning(BayesScalingWarning):

@@ -22,7 +22,7 @@ from .optimum import compute_range, flops_per_token_of, loss_function, optimum, 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
 
-__all__ = ["prob_below", "compute_for_target", "compare_plans"]
+__all__ = ["prob_below", "compute_for_target", "compare_plans", "per_draw_compute"]
 
 #: Bisection steps in log compute: 26 decades and more halved 24 times is within 1e-5 relative of C.
 BISECTIONS = 24
@@ -136,7 +136,7 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
         # per draw: the compute at which min-loss(C) reaches log t - sigma * F^-1(prob)
         q = stats.norm.ppf(prob) if nu is None else stats.t.ppf(prob, nu)
         goal = (log_t - sigma * q)[:, 0]
-        per = _per_draw_compute(fit, f, goal, lo, hi, method, fixed)
+        per = per_draw_compute(fit, goal, lo, hi, method, fixed)
         row = {"target": t, "prob": prob, "C": k * np.exp(b), "N": np.exp(log_n), "D": np.exp(b - log_n),
                "prob_below": p}
         for name, v in (("C", k * np.exp(per["log_ck"])), ("N_opt", np.exp(per["log_N"])),
@@ -150,10 +150,11 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
     return out
 
 
-def _per_draw_compute(fit, f, goal, lo, hi, method, fixed) -> dict[str, np.ndarray]:
-    """Vectorized bisection over draws: log(C/k) where each draw's optimal log-loss equals ``goal``."""
+def per_draw_compute(fit, goal, lo, hi, method, fixed, cost=None) -> dict[str, np.ndarray]:
+    """Vectorized bisection over draws: log(C/k) (log C with a ``cost`` model that is not k·N·D)
+    where each draw's optimal log-loss equals ``goal``; ``inf`` where it is not reached by ``hi``."""
     def min_loss(log_ck):
-        return optimum(fit, log_ck[:, None], method=method, fixed=fixed, exponents=False)
+        return optimum(fit, log_ck[:, None], method=method, fixed=fixed, exponents=False, cost=cost)
 
     a, b = np.full(goal.shape, lo), np.full(goal.shape, hi)
     reachable = min_loss(b)["log_loss"][:, 0] <= goal

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import DecisionInputError
 from ..law.evaluate import log_value, value
 from ..law.forms import chinchilla_terms
 from ..posterior.structural import log_coordinates
@@ -59,7 +60,8 @@ def positive_array(name: str, values) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
-        raise ValueError(f"{name} must be finite and > 0; bad at position(s) {np.flatnonzero(bad)[:5].tolist()}")
+        raise DecisionInputError(f"{name} must be finite and > 0; bad at position(s) "
+                                 f"{np.flatnonzero(bad)[:5].tolist()}")
     return arr
 
 
@@ -143,9 +145,14 @@ def _closed_form(params: Mapping[str, np.ndarray], terms: Mapping[str, str], log
     return np.broadcast_to(log_n, shape), a, np.broadcast_to(log_g, shape), np.ones(shape, dtype=bool)
 
 
-def _golden(f: Callable, log_ck: np.ndarray, bounds: tuple[float, float], iters: int = 12,
-            newton: int = 2, h: float = 1e-3):
-    """Minimise ``f(x, c - x)`` over x = log N for every element, vectorized.
+def _plain_tokens(x, c):
+    """Log D of the plan with log N = x on the budget c = log(C/k)."""
+    return c - x
+
+
+def _golden(f: Callable, log_ck: np.ndarray, lo: np.ndarray, hi: np.ndarray, tokens: Callable = _plain_tokens,
+            iters: int = 12, newton: int = 2, h: float = 1e-3):
+    """Minimise ``f(x, tokens(x, c))`` over x = log N in ``[lo, hi]`` for every element, vectorized.
 
     A golden-section search narrows the bracket (``iters`` steps, to about
     0.3% of its width: 0.04 in log N), then ``newton`` finite-difference
@@ -154,10 +161,8 @@ def _golden(f: Callable, log_ck: np.ndarray, bounds: tuple[float, float], iters:
     the last Newton step) and whether the minimiser is interior (not at the
     search bounds, finite, and with positive curvature).
     """
-    lo = 0.5 * (log_ck - np.log(bounds[1]))
-    hi = 0.5 * (log_ck - np.log(bounds[0]))
     x1, x2 = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
-    f1, f2 = f(x1, log_ck - x1), f(x2, log_ck - x2)
+    f1, f2 = f(x1, tokens(x1, log_ck)), f(x2, tokens(x2, log_ck))
     shape = np.broadcast_shapes(np.shape(f1), np.shape(lo))
     a, b, c, x1, x2 = (np.broadcast_to(v, shape) for v in (lo, hi, log_ck, x1, x2))
     for _ in range(iters):
@@ -165,25 +170,27 @@ def _golden(f: Callable, log_ck: np.ndarray, bounds: tuple[float, float], iters:
         b = np.where(left, x2, b)
         a = np.where(left, a, x1)
         x_new = np.where(left, b - GOLDEN * (b - a), a + GOLDEN * (b - a))
-        f_new = f(x_new, c - x_new)
+        f_new = f(x_new, tokens(x_new, c))
         x2, f2, x1, f1 = (np.where(left, x1, x_new), np.where(left, f1, f_new),
                           np.where(left, x_new, x2), np.where(left, f_new, f2))
     x = 0.5 * (a + b)
     for _ in range(newton):
-        fm, f0, fp = f(x - h, c - x + h), f(x, c - x), f(x + h, c - x - h)
+        fm, f0, fp = f(x - h, tokens(x - h, c)), f(x, tokens(x, c)), f(x + h, tokens(x + h, c))
         curv = (fp - 2 * f0 + fm) / h**2
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(curv > 0, -(fp - fm) / (2 * h * curv), 0.0)
         x = np.clip(x + np.nan_to_num(step), a, b)
+    lo, hi = np.broadcast_to(lo, shape), np.broadcast_to(hi, shape)
     width = hi - lo
     interior = (x - lo > 1e-4 * width) & (hi - x > 1e-4 * width) & (curv > 0)
-    fx = f(x, c - x)
+    fx = f(x, tokens(x, c))
     return x, fx, curv, interior & np.isfinite(fx)
 
 
-def _local_exponent(f: Callable, x: np.ndarray, c: np.ndarray, f_xx: np.ndarray, h: float = 1e-3):
+def _local_exponent(f: Callable, x: np.ndarray, c: np.ndarray, f_xx: np.ndarray, tokens: Callable = _plain_tokens,
+                    h: float = 1e-3):
     """D log N_opt / d log C at the optimum, by the implicit function theorem: -f_xc / f_xx."""
-    g = lambda dx, dc: f(x + dx, c + dc - x - dx)  # noqa: E731
+    g = lambda dx, dc: f(x + dx, tokens(x + dx, c + dc))  # noqa: E731
     f_xc = (g(h, h) - g(h, -h) - g(-h, h) + g(-h, -h)) / (4 * h**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         return -f_xc / f_xx
@@ -209,8 +216,12 @@ def search_bounds(fit: FitRecord, bounds=None) -> tuple[float, float]:
 
 
 def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=None,
-            fixed: Mapping[str, float] | None = None, exponents: bool = True) -> dict[str, np.ndarray]:
+            fixed: Mapping[str, float] | None = None, exponents: bool = True, cost=None) -> dict[str, np.ndarray]:
     """Per-draw compute-optimal allocation at ``log(C/k)`` (broadcast against ``(S, 1)``).
+
+    With a ``cost`` (:class:`~bayes_scaling.decisions.cost.CostModel`) that is not ``k·N·D`` alone
+    (an attention term, a fitted power law, inference tokens), ``log_ck`` is ``log C`` and the
+    constraint is solved for D by the cost model; always numeric.
 
     Returns arrays ``log_N``, ``log_D``, ``log_loss``, ``a``, ``log_G`` and
     ``interior`` (bool), each shaped ``(S, budgets)``, and ``method`` used.
@@ -220,15 +231,20 @@ def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=None,
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     loss_function(fit, fixed, {p: np.ones(1) for p in fit.law.parameters}, structural=False)  # checks inputs first
-    terms = chinchilla_terms(fit.law) if fit.structural is None else None  # law + term: no closed form
+    general = cost is not None and not cost.plain
+    terms = chinchilla_terms(fit.law) if fit.structural is None and not general else None  # no closed form
     if method == "closed_form" and terms is None:
-        why = ("its structural term is not" if fit.structural is not None else
-               f"law {fit.law.name!r} is not")
+        why = ("its cost model is not C = k·N·D, and is not" if general else
+               "its structural term is not" if fit.structural is not None else f"law {fit.law.name!r} is not")
         raise ValueError(f"no closed form: {why} of the Chinchilla form E + A/N**alpha + B/D**beta; "
                          "use method='numeric' (or 'auto')")
     used = "closed_form" if method != "numeric" and terms is not None else "numeric"
     bounds = search_bounds(fit, bounds)
     log_ck = np.atleast_2d(np.asarray(log_ck, dtype=float))
+    if general:
+        constraint = (cost.log_tokens, cost.log_n_at(log_ck, bounds[1]), cost.log_n_at(log_ck, bounds[0]))
+    else:
+        constraint = (_plain_tokens, 0.5 * (log_ck - np.log(bounds[1])), 0.5 * (log_ck - np.log(bounds[0])))
     params = all_draws(fit)
     n = len(params[next(iter(fit.law.parameters))])
     per_draw = log_ck.shape[0] == n and n > 1
@@ -239,22 +255,25 @@ def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=None,
     for start in range(0, n, step):
         rows = slice(start, start + step)
         sub = {k: v[rows] for k, v in params.items()}
+        block = (lambda v: v[rows]) if per_draw else (lambda v: v)  # noqa: E731
         blocks.append(_optimum_block(loss_function(fit, fixed, sub), sub, terms if used == "closed_form" else None,
-                                     log_ck[rows] if per_draw else log_ck, bounds, exponents))
+                                     block(log_ck), (constraint[0], block(constraint[1]), block(constraint[2])),
+                                     exponents))
     out = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
     out["method"] = used
     return out
 
 
-def _optimum_block(f, params, terms, log_ck, bounds, exponents) -> dict[str, np.ndarray]:
+def _optimum_block(f, params, terms, log_ck, constraint, exponents) -> dict[str, np.ndarray]:
+    tokens, lo, hi = constraint
     if terms is not None:
         log_n, a, log_g, interior = _closed_form(params, terms, log_ck)
         log_loss = f(log_n, np.broadcast_to(log_ck, log_n.shape) - log_n)
     else:
-        log_n, log_loss, curv, interior = _golden(f, log_ck, bounds)
+        log_n, log_loss, curv, interior = _golden(f, log_ck, lo, hi, tokens)
         c = np.broadcast_to(log_ck, log_n.shape)
-        a = _local_exponent(f, log_n, c, curv) if exponents else np.full(log_n.shape, np.nan)
+        a = _local_exponent(f, log_n, c, curv, tokens) if exponents else np.full(log_n.shape, np.nan)
         log_g = log_n - a * c
-    log_d = np.broadcast_to(log_ck, log_n.shape) - log_n
+    log_d = tokens(log_n, np.broadcast_to(log_ck, log_n.shape))
     return {"log_N": log_n, "log_D": log_d, "log_loss": log_loss, "a": a, "log_G": log_g,
             "interior": interior}

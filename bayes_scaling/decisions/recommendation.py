@@ -30,8 +30,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..core.errors import DecisionInputError
 from ..core.intervals import DEFAULT_PROB, check_prob, decades_beyond, interval_columns
 from ..law.forms import chinchilla_terms
+from .cost import CostModel, budget_coordinate, budget_flops, coordinate_shift, cost_columns, resolve_cost
 from .optimum import all_draws, compute_range, flops_per_token_of, loss_function, optimum, positive_array, search_bounds
 
 if TYPE_CHECKING:
@@ -52,8 +54,8 @@ def _risk_quantile(risk: str) -> float | None:
     """None for the mean; the quantile (e.g. 0.9 for ``"q90"``) otherwise."""
     m = _RISK.match(str(risk))
     if m is None or (m.group(2) and not 0 < float(m.group(2)) < 100):
-        raise ValueError(f"risk must be 'mean' or 'q<percent>' such as 'q90' (the 90th percentile of the loss), "
-                         f"got {risk!r}")
+        raise DecisionInputError(f"risk must be 'mean' or 'q<percent>' such as 'q90' (the 90th percentile of "
+                                 f"the loss), got {risk!r}")
     return None if m.group(1) == "mean" else float(m.group(2)) / 100
 
 
@@ -68,17 +70,19 @@ def risk_reducer(q: float | None, draws: int) -> Callable[[np.ndarray], np.ndarr
     return lambda v: weights @ np.sort(v, axis=0)
 
 
-def _plans(plans, c: float, k: float) -> dict[str, float]:
-    """The user's plans as ``{name: log N}`` at budget ``c``: each ``{"N": ...}`` or ``{"tokens_per_param": ...}``."""
+def _plans(plans, c: float, cost: CostModel) -> dict[str, float]:
+    """The user's plans as ``{name: log N}`` at budget coordinate ``c``: each ``{"N": ...}`` or
+    ``{"tokens_per_param": ...}``."""
     out = {}
     for name, spec in (plans or {}).items():
         if not isinstance(spec, Mapping) or len(set(spec) & {"N", "tokens_per_param"}) != 1 or len(spec) != 1:
-            raise ValueError(f"plan {name!r} must be {{'N': model size}} or {{'tokens_per_param': D/N}}, got {spec!r}")
+            raise DecisionInputError(f"plan {name!r} must be {{'N': model size}} or {{'tokens_per_param': D/N}}, "
+                                     f"got {spec!r}")
         if "N" in spec:
             out[str(name)] = float(np.log(positive_array(f"plan {name!r} N", spec["N"])[0]))
         else:
             tpp = float(positive_array(f"plan {name!r} tokens_per_param", spec["tokens_per_param"])[0])
-            out[str(name)] = 0.5 * float(np.log(c / (k * tpp)))
+            out[str(name)] = float(cost.log_n_at(c + coordinate_shift(cost), tpp))
     return out
 
 
@@ -97,13 +101,14 @@ def _vertex(x: np.ndarray, r: np.ndarray, i: int) -> float:
 class _Loss:
     """Loss of every draw at model sizes ``log N`` (``(G,)``) on one budget."""
 
-    def __init__(self, fit: FitRecord, fixed: Mapping, params: Mapping[str, np.ndarray]):
+    def __init__(self, fit: FitRecord, fixed: Mapping, params: Mapping[str, np.ndarray], cost: CostModel):
         self.f = loss_function(fit, fixed, params, natural=True)
+        self.tokens = (lambda x, c: c - x) if cost.plain else cost.log_tokens
         self.draws = len(next(iter(params.values())))
 
-    def __call__(self, log_n: np.ndarray, log_ck: float) -> np.ndarray:
+    def __call__(self, log_n: np.ndarray, c: float) -> np.ndarray:
         x = np.asarray(log_n, dtype=float)[None, :]
-        return self.f(x, log_ck - x)
+        return self.f(x, self.tokens(x, c))
 
 
 def _locate(risk_at: Callable, x: np.ndarray, r: np.ndarray, bounds: tuple[float, float]):
@@ -177,15 +182,16 @@ def _grid_optima(x: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return x[i] + t * h, np.minimum(low, grid.min(axis=1))
 
 
-def _one_budget(loss: _Loss, c: float, k: float, q: float | None, tolerance: float, plans,
+def _one_budget(loss: _Loss, c: float, cost: CostModel, q: float | None, tolerance: float, plans,
                 closed: tuple[np.ndarray, np.ndarray] | None, tpp_bounds: tuple[float, float]) -> dict:
     """The plans at one budget: their names, log N, risk, loss and regret draws ``(S, plans)``, the flat range.
 
     Each draw's own optimum: ``closed`` (the closed form's ``(log N, loss)``) when given, and the
     risk's first grid spans those optima; else the first grid spans the whole search range and
     each draw's optimum is read off it."""
-    log_ck = float(np.log(c / k))
-    bounds = (0.5 * (log_ck - np.log(tpp_bounds[1])), 0.5 * (log_ck - np.log(tpp_bounds[0])))
+    log_ck = float(c)  # the budget coordinate: log(C/k) for k·N·D, else log C
+    log_c = log_ck + coordinate_shift(cost)
+    bounds = (float(cost.log_n_at(log_c, tpp_bounds[1])), float(cost.log_n_at(log_c, tpp_bounds[0])))
     reduce = risk_reducer(q, loss.draws)
     risk_at = lambda x: reduce(loss(x, log_ck))  # noqa: E731
     if closed is not None:
@@ -200,35 +206,47 @@ def _one_budget(loss: _Loss, c: float, k: float, q: float | None, tolerance: flo
         (opt_x, opt_loss), r = _grid_optima(x, grid), reduce(grid)
     x_star, x, r = _locate(risk_at, x, r, bounds)
     chosen = {"recommended": x_star, "median N_opt": float(np.clip(np.median(opt_x), *bounds)),
-              f"{CHINCHILLA_TOKENS_PER_PARAM:g} tokens/param": 0.5 * (log_ck - np.log(CHINCHILLA_TOKENS_PER_PARAM))}
-    chosen.update(_plans(plans, c, k))
+              f"{CHINCHILLA_TOKENS_PER_PARAM:g} tokens/param": float(cost.log_n_at(log_c,
+                                                                                     CHINCHILLA_TOKENS_PER_PARAM))}
+    chosen.update(_plans(plans, log_ck, cost))
     log_n = np.array(list(chosen.values()))
     at = loss(log_n, log_ck)  # (S, plans)
     risks = reduce(at)
     flat = _edges(risk_at, x_star, risks[0], (1 + tolerance) * min(risks[0], r.min()), x, r, bounds)
-    return {"names": list(chosen), "log_n": log_n, "risk": risks, "loss": at,
+    return {"names": list(chosen), "log_n": log_n, "log_d": loss.tokens(log_n, log_ck), "risk": risks, "loss": at,
             "regret": at - np.minimum(opt_loss, at.min(axis=1))[:, None], "flat": np.exp(flat),
             "edge": bool(min(abs(x_star - b) for b in bounds) < 1e-9)}
 
 
-def _table(parts: list[dict], budgets: np.ndarray, k: float, prob: float) -> pd.DataFrame:
+def _table(parts: list[dict], budgets: np.ndarray, prob: float, hardware) -> pd.DataFrame:
     """One row per budget and plan; every interval computed at once over all of them."""
     count = [len(p["names"]) for p in parts]
     c = np.repeat(budgets, count)
     n = np.exp(np.concatenate([p["log_n"] for p in parts]))
+    d = np.exp(np.concatenate([p["log_d"] for p in parts]))
     regret = np.hstack([p["regret"] for p in parts])
     flat = np.repeat(np.array([p["flat"] for p in parts]), count, axis=0)
     return pd.DataFrame({
-        "C": c, "plan": [name for p in parts for name in p["names"]], "N": n, "D": c / (k * n),
-        "tokens_per_param": c / (k * n * n), "risk": np.concatenate([p["risk"] for p in parts]),
+        "C": c, **cost_columns(c, hardware), "plan": [name for p in parts for name in p["names"]], "N": n, "D": d,
+        "tokens_per_param": d / n, "risk": np.concatenate([p["risk"] for p in parts]),
         **interval_columns("loss", np.hstack([p["loss"] for p in parts]), prob),
         "regret_mean": regret.mean(axis=0), **interval_columns("regret", regret, prob),
         "N_flat_lower": flat[:, 0], "N_flat_upper": flat[:, 1],
         "at_search_edge": np.repeat([p["edge"] for p in parts], count)})
 
 
-def recommend(fit: FitRecord, C, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
+def _check(risk, tolerance, prob) -> float | None:
+    q = _risk_quantile(risk)
+    check_prob(prob)
+    if isinstance(tolerance, bool) or not 0 < tolerance < 1:
+        raise DecisionInputError(f"tolerance must be in (0, 1) (a fraction of the best plan's risk, e.g. 0.005), "
+                                 f"got {tolerance!r}")
+    return q
+
+
+def recommend(fit: FitRecord, C=None, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
               plans: Mapping[str, Mapping[str, float]] | None = None, flops_per_token: float | None = None,
+              cost: CostModel | None = None, inference_tokens=None, gpu_hours=None, dollars=None, hardware=None,
               **fixed) -> pd.DataFrame:
     """The plan to pick at each budget: the Bayes action, its flat range, and the regret of other plans.
 
@@ -237,7 +255,8 @@ def recommend(fit: FitRecord, C, *, risk: str = "mean", tolerance: float = 0.005
     fit : Fit
         A fitted law of N and D (a fit whose parameters vary by group: one answer per group).
     C : float or array-like
-        Training budgets in FLOPs.
+        Budgets in FLOPs (with ``inference_tokens``: the lifetime compute, training plus inference);
+        or ``gpu_hours`` / ``dollars`` with ``hardware``.
     risk : str
         ``"mean"``: minimise the posterior expected loss; ``"q90"`` (any ``"q<percent>"``): minimise
         that quantile of the loss (a risk-averse plan).
@@ -249,6 +268,9 @@ def recommend(fit: FitRecord, C, *, risk: str = "mean", tolerance: float = 0.005
         More plans to compare: ``{name: {"N": size}}`` or ``{name: {"tokens_per_param": D/N}}``.
     flops_per_token : float, optional
         k in C = k·N·D (default: the runs table's).
+    cost, inference_tokens, gpu_hours, dollars, hardware
+        As in :func:`bayes_scaling.decisions.allocation.allocate`: the FLOPs of a plan, the lifetime
+        inference demand, and budgets in accelerator-hours or money (echoed as columns).
     **fixed
         Values of the law's other inputs.
 
@@ -256,34 +278,34 @@ def recommend(fit: FitRecord, C, *, risk: str = "mean", tolerance: float = 0.005
     -------
     pandas.DataFrame
         One row per budget and plan (``recommended`` first, then ``median N_opt``, ``20
-        tokens/param`` and the given plans): ``C``, ``plan``, ``N``, ``D``, ``tokens_per_param``,
-        ``risk`` (the expected loss, or the quantile), ``loss_*``, ``regret_mean`` and ``regret_*``
-        (loss above each draw's own best at that budget, nats), the budget's flat range
-        ``N_flat_lower``/``N_flat_upper``, ``at_search_edge`` (the best plan sits at the edge of the
-        searched sizes: with a structural term, the runs' tokens per parameter widened by half a
-        decade) and ``decades_beyond_data``; with groups, ``group`` first.
+        tokens/param`` and the given plans): ``C`` (and ``gpu_hours``, ``dollars``), ``plan``, ``N``,
+        ``D``, ``tokens_per_param``, ``risk`` (the expected loss, or the quantile), ``loss_*``,
+        ``regret_mean`` and ``regret_*`` (loss above each draw's own best at that budget, nats), the
+        budget's flat range ``N_flat_lower``/``N_flat_upper``, ``at_search_edge`` (the best plan sits
+        at the edge of the searched sizes: with a structural term, the runs' tokens per parameter
+        widened by half a decade) and ``decades_beyond_data``; with groups, ``group`` first.
     """
+    keys = dict(risk=risk, tolerance=tolerance, prob=prob, plans=plans, flops_per_token=flops_per_token, cost=cost,
+                inference_tokens=inference_tokens, gpu_hours=gpu_hours, dollars=dollars, hardware=hardware)
     if fit.structure.varying:
-        frames = [recommend(fit.for_group(g), C, risk=risk, tolerance=tolerance, prob=prob, plans=plans,
-                            flops_per_token=flops_per_token, **fixed).assign(group=g) for g in fit.groups]
+        frames = [recommend(fit.for_group(g), C, **keys, **fixed).assign(group=g) for g in fit.groups]
         return pd.concat([f[["group", *f.columns[:-1]]] for f in frames], ignore_index=True)
-    budgets = positive_array("C", C)
-    q = _risk_quantile(risk)
-    check_prob(prob)
-    if isinstance(tolerance, bool) or not 0 < tolerance < 1:
-        raise ValueError(f"tolerance must be in (0, 1) (a fraction of the best plan's risk, e.g. 0.005), "
-                         f"got {tolerance!r}")
+    budgets = budget_flops(C, gpu_hours=gpu_hours, dollars=dollars, hardware=hardware)
+    q = _check(risk, tolerance, prob)
     k = flops_per_token_of(fit, flops_per_token)
-    for c in budgets:
-        _plans(plans, float(c), k)  # bad plans fail before any work
-    loss, bounds = _Loss(fit, fixed, all_draws(fit)), search_bounds(fit)
-    closed_form = fit.structural is None and chinchilla_terms(fit.law) is not None
-    opt = optimum(fit, np.log(budgets / k)[None, :], fixed=fixed, exponents=False) if closed_form else None
-    parts = [_one_budget(loss, float(c), k, q, tolerance, plans,
+    cost = resolve_cost(k, cost, inference_tokens)
+    coords = budget_coordinate(cost, budgets)
+    for c in coords:
+        _plans(plans, float(c), cost)  # bad plans fail before any work
+    loss, bounds = _Loss(fit, fixed, all_draws(fit), cost), search_bounds(fit)
+    closed_form = fit.structural is None and chinchilla_terms(fit.law) is not None and cost.plain
+    opt = optimum(fit, coords[None, :], fixed=fixed, exponents=False) if closed_form else None
+    parts = [_one_budget(loss, float(c), cost, q, tolerance, plans,
                          None if opt is None else (opt["log_N"][:, j], np.exp(opt["log_loss"][:, j])), bounds)
-             for j, c in enumerate(budgets)]
-    out = _table(parts, budgets, k, prob)
+             for j, c in enumerate(coords)]
+    out = _table(parts, budgets, prob, hardware)
     lo, hi = compute_range(fit, k)
     out["decades_beyond_data"] = decades_beyond(out["C"].to_numpy(), lo, hi)
-    out.attrs.update(prob=prob, risk=risk, tolerance=tolerance, flops_per_token=k)
+    out.attrs.update(prob=prob, risk=risk, tolerance=tolerance, flops_per_token=k, cost=cost.describe(),
+                     **({"hardware": hardware.describe()} if hardware is not None else {}))
     return out
