@@ -19,7 +19,7 @@ from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
-from .decisions import allocation, budget, frontier, groups, lifetime, recommendation
+from .decisions import allocation, budget, design, frontier, groups, lifetime, recommendation
 from .law.spec import LawSpec
 from .posterior import inference, io
 from .posterior.record import FitRecord
@@ -68,6 +68,11 @@ class Fit(FitRecord):
         """The plan to pick per budget: the Bayes action, its flat range, the regret of other plans
         (:func:`bayes_scaling.decisions.recommend`)."""
         return recommendation.recommend(self, C, risk=risk, tolerance=tolerance, prob=prob, plans=plans, **kwargs)
+
+    def next_runs(self, target: str = "N_opt", *, budget, k: int = 3, **kwargs) -> pd.DataFrame:
+        """The batch of runs that most reduces the target's uncertainty per FLOP, by preposterior
+        analysis (:func:`bayes_scaling.decisions.design.next_runs`)."""
+        return design.next_runs(self, target, budget=budget, k=k, **kwargs)
 
     def prob_below(self, target, N=None, D=None, C=None, **inputs) -> pd.DataFrame:
         """P(trained model's loss < target), run-to-run noise included (:func:`bayes_scaling.decisions.prob_below`)."""
