@@ -18,7 +18,7 @@ Quick start::
 """
 
 from . import decisions
-from .api import Fit, backtest, fit, fit_separately, load_fit
+from .api import Fit, backtest, fit, fit_separately, load_fit, plan
 from .checks.backtest import Backtest
 from .checks.compare import compare
 from .checks.isoflop import IsoFLOP, isoflop
@@ -54,7 +54,7 @@ from .pymc_model.sampling import SamplerSettings
 from .pymc_model.structure import StructureOptions
 
 __all__ = [
-    "Fit", "fit", "fit_separately", "load_fit", "load_runs", "Runs", "simulate",
+    "Fit", "fit", "fit_separately", "load_fit", "load_runs", "Runs", "simulate", "plan",
     "load_law", "list_laws", "law_names", "LawSpec", "SamplerSettings", "StructureOptions", "Diagnostics",
     "compare", "backtest", "Backtest", "sbc", "SBCResult", "isoflop", "IsoFLOP",
     "datasets", "decisions", "kaplan", "synthetic", "units", "CostModel", "Hardware", "ShapeRule",

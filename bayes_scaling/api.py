@@ -17,6 +17,7 @@ import pandas as pd
 
 from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
+from .core.files import atomic_write
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
 from .decisions import allocation, budget, design, frontier, groups, lifetime, recommendation
@@ -27,7 +28,7 @@ from .pymc_model.sampling import SamplerSettings
 from .pymc_model.structure import StructureOptions
 from .report import notebook, render
 
-__all__ = ["Fit", "fit", "fit_separately", "load_fit", "backtest"]
+__all__ = ["Fit", "fit", "fit_separately", "load_fit", "backtest", "plan"]
 
 
 class Fit(FitRecord):
@@ -161,6 +162,23 @@ def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
     if not runs.has("group"):
         raise ValueError("fit_separately needs a 'group' column in the runs table")
     return {g: fit(part, law, **kwargs) for g, part in runs.by_group()}
+
+
+def plan(runs, *, at, budget, target: str = "N_opt", k: int = 3, law="chinchilla", output: str | Path | None = None,
+         fit_options: Mapping | None = None, **options) -> pd.DataFrame:
+    """One turn of the scaling loop: fit the runs (or take a fit), choose the next runs, write them.
+
+    ``runs`` is a runs table (path, DataFrame or :class:`Runs`, fitted with ``law`` and
+    ``fit_options``) or a :class:`Fit`. The next runs come from :meth:`Fit.next_runs` (``target``,
+    ``at``, ``budget``, ``k`` and ``options`` such as ``per_run``, ``candidates``, ``shape``); with
+    ``output`` they are written as a CSV to launch (N, D, C, an architecture, the expected gain),
+    atomically: a failed write leaves no half file.
+    """
+    fitted = runs if isinstance(runs, FitRecord) else fit(runs, law, **dict(fit_options or {}))
+    table = Fit.from_record(fitted).next_runs(target, at=at, budget=budget, k=k, **options)
+    if output is not None:
+        atomic_write(output, lambda tmp: table.to_csv(tmp, index=False))
+    return table
 
 
 def load_fit(path: str | Path) -> Fit:
