@@ -121,16 +121,18 @@ class Fit(FitRecord):
 
     # ---------------------------------------------------------------- output
     def report(self, path: str | Path, budgets=None, target_loss=None, plans=None, prob: float = DEFAULT_PROB,
-               title: str | None = None, compare_with=None) -> Path:
+               title: str | None = None, compare_with=None, **kwargs) -> Path:
         """Write a self-contained HTML report (or Markdown with a ``.md`` path;
         :func:`bayes_scaling.report.write_report`).
 
         ``budgets`` in FLOPs (default: 10x and 100x the largest observed compute), ``target_loss``
-        adds the compute needed for it, ``plans`` compares training plans, ``compare_with`` other
-        fits of the same runs.
+        adds the compute needed for it, ``plans`` compares training plans (or, as ``{name: {"N":
+        ...}}``, sets them beside the recommended plan), ``compare_with`` other fits of the same runs,
+        ``hardware=`` echoes budgets in hours and money, ``next_runs=`` (True, False or
+        :meth:`next_runs`' keywords) the runs to train next.
         """
         return render.write_report(self, path, budgets=budgets, target_loss=target_loss, plans=plans, prob=prob,
-                                   title=title, compare_with=compare_with)
+                                   title=title, compare_with=compare_with, **kwargs)
 
     def save(self, path: str | Path) -> Path:
         """Write the fit (posterior, runs, law spec, priors, versions) to NetCDF; no pickle."""

@@ -12,7 +12,7 @@ import base64
 import datetime as _dt
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..decisions.budget import compare_plans, compute_for_target
 from ..decisions.groups import rank_groups
 from .figures import report_plots
 from .tables import interval_cell, interval_table, table
+from .training import what_to_train
 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
@@ -35,8 +36,13 @@ __all__ = ["report_context"]
 
 def report_context(fit: FitRecord, *, budgets=None, target_loss=None, plans=None, prob: float = DEFAULT_PROB,
                    title: str | None = None, compare_with: Sequence[FitRecord] | None = None,
-                   plots: bool = True) -> dict[str, Any]:
-    """Everything the templates show, computed once (numbers, tables, prose, plot images)."""
+                   plots: bool = True, hardware=None, next_runs=True) -> dict[str, Any]:
+    """Everything the templates show, computed once (numbers, tables, prose, plot images).
+
+    ``plans`` are compared (rows of N, D, C) or, given as ``{name: {"N": ...}}``, put beside the
+    recommended plan; ``hardware`` echoes budgets in accelerator-hours and money; ``next_runs``
+    (True, False, or :func:`~bayes_scaling.decisions.design.next_runs`'s keywords) the runs to train next.
+    """
     has_nd = {"N", "D"} <= set(fit.law.inputs.values())
     c_obs = fit.runs.compute() if has_nd or fit.runs.has("C") else None
     if budgets is None:
@@ -50,7 +56,9 @@ def report_context(fit: FitRecord, *, budgets=None, target_loss=None, plans=None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DecisionWarning)
         if target is not None:
-            _decision_sections(ctx, target, budgets, target_loss, plans, prob)
+            _decision_sections(ctx, target, budgets, target_loss, plans, prob, hardware)
+            if budgets:
+                what_to_train(ctx, target, budgets, plans, prob, hardware, next_runs)
     ctx["caveats"] += [str(w.message) for w in caught if issubclass(w.category, DecisionWarning)]
     if fit.structure.varying and has_nd and budgets:
         _families_section(ctx, fit, max(budgets), prob)
@@ -91,12 +99,13 @@ def _data_section(ctx: dict, fit: FitRecord, prob: float) -> None:
                               "other decisions, which optimise the law alone, are not shown.")
 
 
-def _decision_sections(ctx: dict, fit: FitRecord, budgets: list[float], target_loss, plans, prob: float) -> None:
+def _decision_sections(ctx: dict, fit: FitRecord, budgets: list[float], target_loss, plans, prob: float,
+                       hardware=None) -> None:
     if budgets:
-        _allocation_section(ctx, fit, budgets, prob)
+        _allocation_section(ctx, fit, budgets, prob, hardware)
     if target_loss is not None:
         _target_section(ctx, fit, target_loss, prob)
-    if plans is not None:
+    if plans is not None and not isinstance(plans, Mapping):
         cmp = compare_plans(fit, plans, prob=prob)
         head = [c for c in cmp.columns if c in ("name", "N", "D", "C", "tokens_per_param")
                 or not any(c.startswith(p) for p in ("loss_", "regret_", "p_best", "N_opt", "n_not", "decades"))]
@@ -104,10 +113,11 @@ def _decision_sections(ctx: dict, fit: FitRecord, budgets: list[float], target_l
                                             ["p_best", "regret_mean", "decades_beyond_data"]))
 
 
-def _allocation_section(ctx: dict, fit: FitRecord, budgets: list[float], prob: float) -> None:
+def _allocation_section(ctx: dict, fit: FitRecord, budgets: list[float], prob: float, hardware=None) -> None:
     """The compute-optimal allocation per budget, the loss there, and how far beyond the data it is."""
-    alloc = allocate(fit, budgets, prob=prob)
-    ctx["allocation"] = table(interval_table(alloc, ["C"], ["N_opt", "D_opt", "tokens_per_param", "loss_opt"],
+    alloc = allocate(fit, budgets, prob=prob, hardware=hardware)
+    first = [c for c in ("C", "gpu_hours", "dollars") if c in alloc]
+    ctx["allocation"] = table(interval_table(alloc, first, ["N_opt", "D_opt", "tokens_per_param", "loss_opt"],
                                              ["n_not_interior", "decades_beyond_data"]))
     ctx["exponents"] = {k: interval_cell(alloc.iloc[0], k) for k in ("a", "b")}
     first = alloc.iloc[0]
