@@ -47,17 +47,17 @@ class Fit(FitRecord):
 
     # ---------------------------------------------------------------- decisions
     def allocate(self, C=None, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
-                 method: str = "auto", **kwargs) -> pd.DataFrame:
+                 method: str = "auto", **fixed) -> pd.DataFrame:
         """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals; budgets in
         GPU-hours or money, a cost model, inference demand (:func:`bayes_scaling.decisions.allocate`).
         """
-        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **kwargs)
+        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **fixed)
 
-    def allocate_draws(self, C=None, *, flops_per_token: float | None = None, method: str = "auto", **kwargs):
+    def allocate_draws(self, C=None, *, flops_per_token: float | None = None, method: str = "auto", **fixed):
         """Posterior draws of the allocation, Dataset ``(chain, draw, budget)``
         (:func:`bayes_scaling.decisions.allocate_draws`).
         """
-        return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **kwargs)
+        return allocation.allocate_draws(self, C, flops_per_token=flops_per_token, method=method, **fixed)
 
     def lifetime_plan(self, target_loss, inference_tokens, *, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
         """The least training-plus-inference compute that reaches a target loss, per inference demand

@@ -31,7 +31,8 @@ FIT_METHODS = {
     "rank_groups": ["self", "N", "D", "C", "prob", "**inputs"],
     "group_offsets": ["self", "reference", "prob"],
     "observed_ranges": ["self"],
-    "report": ["self", "path", "budgets", "target_loss", "plans", "prob", "title", "compare_with"],
+    # issue 16 added keywords at the end (hardware=, next_runs=): old calls are unchanged
+    "report": ["self", "path", "budgets", "target_loss", "plans", "prob", "title", "compare_with", "**kwargs"],
     "save": ["self", "path"],
     "discrepancy_draws": ["self", "inputs"],
     "_repr_html_": ["self"],

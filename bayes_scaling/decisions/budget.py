@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..core.intervals import DEFAULT_PROB, check_prob, decades_beyond, decades_beyond_ranges, interval_columns
 from ..posterior.predict import log_mean_draws, resolve_inputs
+from .cost import cost_columns
 from .optimum import compute_range, flops_per_token_of, loss_function, optimum, param_draws, positive_array
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _plan_prob(fit, f, log_ck, log_t, sigma, nu, method, fixed) -> tuple[float, 
 
 def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, interval: float = DEFAULT_PROB,
                        flops_per_token: float | None = None, method: str = "auto", decades=(6, 20),
-                       **fixed) -> pd.DataFrame:
+                       hardware=None, **fixed) -> pd.DataFrame:
     """The compute needed so that loss <= ``target`` with probability ``prob``.
 
     Two answers per target:
@@ -99,7 +100,9 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
       Draws that never reach the target (the loss floor is above it) give
       ``inf`` and are counted in ``frac_unreachable``.
 
-    The search spans ``decades`` (below, above) the observed compute range.
+    The search spans ``decades`` (below, above) the observed compute range. With ``hardware``
+    (:class:`~bayes_scaling.decisions.cost.Hardware`) the compute is echoed as ``gpu_hours`` (and
+    ``dollars``).
 
     Raises
     ------
@@ -146,6 +149,8 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
         row["decades_beyond_data"] = float(decades_beyond(np.array([row["C"]]), c_lo, c_hi)[0])
         rows.append(row)
     out = pd.DataFrame(rows)
+    for name, values in cost_columns(out["C"].to_numpy(), hardware).items():
+        out.insert(out.columns.get_loc("C") + 1, name, values)
     out.attrs.update(prob=prob, interval=interval, flops_per_token=k)
     return out
 

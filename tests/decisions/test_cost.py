@@ -117,3 +117,23 @@ def test_an_attention_term_moves_the_optimum_to_fewer_tokens():
     assert attn["D_opt_median"] < plain["D_opt_median"]
     rec = fit.recommend(1e22, cost=CostModel(n_ctx=8192)).set_index("plan")
     assert rec.loc["recommended", "N"] == pytest.approx(attn["N_opt_median"], rel=0.01)
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10)),
+                       min_size=1, max_size=6))
+def test_any_budget_list_is_accepted_or_refused_by_position(values):
+    arr = np.asarray(values, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
+    if bad.size:
+        with pytest.raises(bs.BudgetError, match=rf"bad at position\(s\) \[{bad[0]}"):
+            budget_flops(C=values)
+    else:
+        np.testing.assert_array_equal(budget_flops(C=values), arr)
+
+
+def test_the_compute_for_a_target_is_echoed_in_hours():
+    fit = mock_fit(rel_sd=1e-3)
+    hw = Hardware.preset("A100", price_per_hour=1.0)
+    out = fit.compute_for_target(2.3, hardware=hw).iloc[0]
+    assert out["gpu_hours"] == pytest.approx(out["C"] / hw.flops_per_hour) and out["dollars"] == out["gpu_hours"]
