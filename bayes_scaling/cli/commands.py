@@ -248,40 +248,6 @@ def predict_command(
     typer.echo(format_table(table))
 
 
-@app.command("allocate")
-def allocate_command(
-    fit_path: Annotated[Path, typer.Argument(metavar="FIT", help="A saved fit (.nc).")],
-    C: Annotated[list[str], typer.Option(
-        "--C", metavar="C", help="Training budget(s) in FLOPs, e.g. 1e24 (repeatable).")],
-    prob: Annotated[float, typer.Option(help="Probability of the equal-tailed intervals.")] = DEFAULT_PROB,
-    group: Annotated[str | None, typer.Option(help="The group (family), for fits with per-group parameters.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
-) -> None:
-    """Compute-optimal N, D, tokens per parameter and loss for each budget, with intervals.
-
-    Example: allocate fit.nc --C 1e23 --C 1e24
-    """
-    budgets = [parse_number(v, "--C") for v in C]
-    fit = load_fit_file(fit_path)
-    with user_errors(), warnings_to_stderr():
-        target = fit.for_group(group) if group is not None else fit
-        table = target.allocate(budgets, prob=prob)
-    far = int((table["decades_beyond_data"] > 1).sum())
-    if far:
-        err(f"note: {far} budget(s) lie more than 1 decade beyond the fitted compute range")
-    if table["n_not_interior"].any():
-        err(f"note: up to {int(table['n_not_interior'].max())} draws have no interior optimum (see n_not_interior)")
-    if not fit.diagnostics.ok:
-        err(f"warning: this fit's diagnostics are not ok ({diagnostics_line(fit)})")
-    if as_json:
-        print_json(records(table))
-        return
-    cols = ["C"] + [f"{v}_{s}" for v in ("N_opt", "D_opt", "tokens_per_param", "loss_opt")
-                    for s in ("median", "lower", "upper")] + ["a_median", "n_not_interior", "decades_beyond_data"]
-    typer.echo(f"Compute-optimal allocation, law {fit.law.name!r} ({table.attrs['method']}, {prob:.0%} interval):")
-    typer.echo(format_table(table[cols]))
-
-
 @app.command("compare")
 def compare_command(
     fit_paths: Annotated[list[Path], typer.Argument(

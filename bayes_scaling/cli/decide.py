@@ -1,4 +1,5 @@
-"""The decision commands: ``recommend`` (the plan to pick at a budget) and ``next`` (the runs to train next).
+"""The decision commands: ``allocate`` (the compute-optimal N and D), ``recommend`` (the plan to pick at a
+budget) and ``next`` (the runs to train next).
 
 Budgets are FLOPs (``--C``), or accelerator-hours (``--gpu-hours``) or money (``--dollars``) on
 an accelerator (``--accelerator H100`` or ``--peak-flops``, with ``--mfu`` and ``--price-per-hour``).
@@ -31,7 +32,7 @@ from .support import (
     warnings_to_stderr,
 )
 
-__all__ = ["recommend_command", "next_command"]
+__all__ = ["allocate_command", "recommend_command", "next_command"]
 
 app = commands.app
 
@@ -59,6 +60,47 @@ def _budgets(C: list[str] | None, gpu_hours: list[str] | None, dollars: list[str
     if len(given) != 1:
         raise fail("give the budget once: --C FLOPs, --gpu-hours or --dollars (repeatable)")
     return given
+
+
+@app.command("allocate")
+def allocate_command(
+    fit_path: Annotated[Path, typer.Argument(metavar="FIT", help="A saved fit (.nc).")],
+    C: Annotated[list[str] | None, typer.Option("--C", metavar="C", help="Budget(s) in FLOPs (repeatable).")] = None,
+    gpu_hours: Annotated[list[str] | None, typer.Option("--gpu-hours", help="Budget(s) in accelerator-hours.")] = None,
+    dollars: Annotated[list[str] | None, typer.Option("--dollars", help="Budget(s) in money.")] = None,
+    accelerator: _Accelerator = None, peak_flops: _Peak = None, mfu: _Mfu = 0.4, price_per_hour: _Price = None,
+    inference_tokens: Annotated[float | None, typer.Option(
+        "--inference-tokens", help="Tokens the model will serve: the budget then pays 2·N FLOPs per token.")] = None,
+    prob: Annotated[float, typer.Option(help="Probability of the equal-tailed intervals.")] = DEFAULT_PROB,
+    group: Annotated[str | None, typer.Option(help="The group (family), for fits with per-group parameters.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
+) -> None:
+    """Compute-optimal N, D, tokens per parameter and loss for each budget, with intervals.
+
+    Example: allocate fit.nc --C 1e23 --C 1e24, or allocate fit.nc --dollars 1e6 --accelerator H100 --price-per-hour 2
+    """
+    budgets = _budgets(C, gpu_hours, dollars)
+    hardware = _hardware(accelerator, peak_flops, mfu, price_per_hour)
+    fit = load_fit_file(fit_path)
+    with user_errors(), warnings_to_stderr():
+        target = fit.for_group(group) if group is not None else fit
+        table = target.allocate(prob=prob, hardware=hardware, inference_tokens=inference_tokens, **budgets)
+    far = int((table["decades_beyond_data"] > 1).sum())
+    if far:
+        err(f"note: {far} budget(s) lie more than 1 decade beyond the fitted compute range")
+    if table["n_not_interior"].any():
+        err(f"note: up to {int(table['n_not_interior'].max())} draws have no interior optimum (see n_not_interior)")
+    if not fit.diagnostics.ok:
+        err(f"warning: this fit's diagnostics are not ok ({diagnostics_line(fit)})")
+    if as_json:
+        print_json(records(table))
+        return
+    cols = [c for c in ("C", "gpu_hours", "dollars") if c in table] + [
+        f"{v}_{s}" for v in ("N_opt", "D_opt", "tokens_per_param", "loss_opt") for s in ("median", "lower", "upper")
+    ] + ["a_median", "n_not_interior", "decades_beyond_data"]
+    typer.echo(f"Compute-optimal allocation, law {fit.law.name!r} ({table.attrs['method']}, {prob:.0%} interval; "
+               f"{table.attrs['cost']}):")
+    typer.echo(format_table(table[cols]))
 
 
 @app.command("recommend")

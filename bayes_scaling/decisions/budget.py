@@ -149,10 +149,16 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
         row["decades_beyond_data"] = float(decades_beyond(np.array([row["C"]]), c_lo, c_hi)[0])
         rows.append(row)
     out = pd.DataFrame(rows)
-    for name, values in cost_columns(out["C"].to_numpy(), hardware).items():
-        out.insert(out.columns.get_loc("C") + 1, name, values)
+    _echo_costs(out, hardware)
     out.attrs.update(prob=prob, interval=interval, flops_per_token=k)
     return out
+
+
+def _echo_costs(out: pd.DataFrame, hardware) -> None:
+    """Insert ``gpu_hours`` (and ``dollars``) after ``C`` when ``hardware`` is given."""
+    for name, values in reversed(list(cost_columns(out["C"].to_numpy(), hardware).items())):
+        out.insert(out.columns.get_loc("C") + 1, name, values)
+        out.attrs["hardware"] = hardware.describe()
 
 
 def per_draw_compute(fit, goal, lo, hi, method, fixed, cost=None) -> dict[str, np.ndarray]:
@@ -173,7 +179,7 @@ def per_draw_compute(fit, goal, lo, hi, method, fixed, cost=None) -> dict[str, n
 
 
 def compare_plans(fit: FitRecord, plans, *, prob: float = DEFAULT_PROB, flops_per_token: float | None = None,
-                  method: str = "auto", **fixed) -> pd.DataFrame:
+                  method: str = "auto", hardware=None, **fixed) -> pd.DataFrame:
     """Compare training plans: loss interval, P(best) and regret, per plan.
 
     Parameters
@@ -189,7 +195,8 @@ def compare_plans(fit: FitRecord, plans, *, prob: float = DEFAULT_PROB, flops_pe
         law's expected loss); ``p_best`` (posterior probability that this plan
         has the lowest loss of the plans given); ``regret_mean`` and
         ``regret_*``: the loss above the per-draw compute-optimal plan at the
-        same compute (nats), and ``N_opt_median`` for that compute.
+        same compute (nats), and ``N_opt_median`` for that compute; with ``hardware``, ``C`` also
+        as ``gpu_hours`` (and ``dollars``).
     """
     frame = pd.DataFrame(plans) if not isinstance(plans, pd.DataFrame) else plans.reset_index(drop=True)
     if frame.empty:
@@ -215,6 +222,7 @@ def compare_plans(fit: FitRecord, plans, *, prob: float = DEFAULT_PROB, flops_pe
     out["n_not_interior"] = (~opt["interior"]).sum(axis=0)
     lo, hi = compute_range(fit, k)
     out["decades_beyond_data"] = decades_beyond(out["C"].to_numpy(), lo, hi)
+    _echo_costs(out, hardware)
     out.attrs.update(prob=prob, flops_per_token=k)
     return out
 

@@ -33,7 +33,7 @@ from scipy import special, stats
 
 from ..core.errors import DecisionInputError
 from ..core.intervals import DEFAULT_PROB, check_prob
-from .cost import CostModel, ShapeRule, resolve_cost
+from .cost import CostModel, ShapeRule, cost_columns, resolve_cost
 from .optimum import all_draws, flops_per_token_of, loss_function, optimum, param_draws, positive_array
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def preposterior(target: _Target, sim: _Simulator, log_n: np.ndarray, log_d: np.
 def next_runs(fit: FitRecord, target: str = "N_opt", *, at=None, budget, k: int = 3, candidates=None,
               per_run=None, prob: float = DEFAULT_PROB, threshold=None, plan=None, cost: CostModel | None = None,
               shape: ShapeRule | None = None, flops_per_token: float | None = None, seed: int | None = None,
-              **fixed) -> pd.DataFrame:
+              hardware=None, **fixed) -> pd.DataFrame:
     """The runs to train next: the batch that most reduces the target's uncertainty per FLOP.
 
     Parameters
@@ -219,6 +219,8 @@ def next_runs(fit: FitRecord, target: str = "N_opt", *, at=None, budget, k: int 
         The most FLOPs one run may cost (default ``budget``).
     shape : ShapeRule, optional
         The architecture reported for each run (default ``ShapeRule()``).
+    hardware : Hardware, optional
+        Echo each run's compute as ``gpu_hours`` (and ``dollars``).
 
     Returns
     -------
@@ -265,6 +267,8 @@ def next_runs(fit: FitRecord, target: str = "N_opt", *, at=None, budget, k: int 
     arch = (shape or ShapeRule()).architecture(out["N"].to_numpy()) if len(out) else pd.DataFrame()
     out = pd.concat([out, arch[["n_layer", "d_model", "n_heads"]]], axis=1) if len(out) else out
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    for name, values in reversed(list(cost_columns(out["C"].to_numpy() if len(out) else [], hardware).items())):
+        out.insert(out.columns.get_loc("C") + 1, name, values)
     out.attrs.update(target=aim.label, uncertainty_now=now, measure=("expected regret (nats)" if target == "regret"
                      else f"{prob:.0%} interval width"), candidates=len(frame), budget=total, per_run=per_run)
     return out

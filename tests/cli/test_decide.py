@@ -57,3 +57,12 @@ def test_next_bad_input_exits_2_and_writes_nothing(saved_fit, tmp_path):
     res = invoke("next", saved_fit[1], "--at", "1e23", "--budget", "1e20", "--k", "0", "-o", out)
     assert res.exit_code == 2 and "k must be an integer >= 1" in res.stderr
     assert not out.exists()
+
+
+def test_allocate_takes_budgets_in_hours_and_lifetime_inference(saved_fit):
+    res = invoke("allocate", saved_fit[1], "--gpu-hours", "1e6", "--accelerator", "A100", "--json")
+    assert res.exit_code == 0, res.stderr
+    row = json.loads(res.stdout)[0]
+    assert row["gpu_hours"] == 1e6 and row["C"] == pytest.approx(1e6 * 312e12 * 0.4 * 3600)
+    res = invoke("allocate", saved_fit[1], "--C", "1e23", "--inference-tokens", "1e13")
+    assert res.exit_code == 0 and "inference tokens" in res.stdout

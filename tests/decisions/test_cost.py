@@ -137,3 +137,13 @@ def test_the_compute_for_a_target_is_echoed_in_hours():
     hw = Hardware.preset("A100", price_per_hour=1.0)
     out = fit.compute_for_target(2.3, hardware=hw).iloc[0]
     assert out["gpu_hours"] == pytest.approx(out["C"] / hw.flops_per_hour) and out["dollars"] == out["gpu_hours"]
+
+
+def test_plans_and_next_runs_echo_hours_and_money():
+    fit = mock_fit(rel_sd=0.02, draws=50)
+    hw = Hardware.preset("H100", price_per_hour=3.0)
+    cmp = fit.compare_plans([{"N": 1e9, "D": 2e10}], hardware=hw)
+    assert list(cmp.columns[cmp.columns.get_loc("C"):][:3]) == ["C", "gpu_hours", "dollars"]
+    assert cmp["dollars"].iloc[0] == pytest.approx(3.0 * 1.2e20 / hw.flops_per_hour)
+    nxt = fit.next_runs("N_opt", at=1e23, budget=1e20, k=1, hardware=hw)
+    assert nxt["gpu_hours"].iloc[0] == pytest.approx(nxt["C"].iloc[0] / hw.flops_per_hour)
