@@ -83,3 +83,16 @@ def test_the_bayes_action_regrets_no_more_than_the_median_n_opt_over_24_worlds()
         regret.append([true_loss(t, out[p], c) - best for p in ("recommended", "median N_opt")])
     mean = np.mean(regret, axis=0)
     assert mean[0] <= mean[1], mean
+
+
+def test_epoch_recommend_at_gophers_budget(epoch_fit):
+    """Issue 16, must-show 1 (the law alone, as Epoch fitted it; the default fit's numbers are in
+    docs/decisions.md): the Bayes action sits near Epoch's N_opt, inside a flat range (0.5% of the
+    loss) wider than N_opt's own interval, and Chinchilla's 70B costs little here."""
+    rec = epoch_fit.recommend(GOPHER_C, plans={"Chinchilla 70B": {"N": 7e10}}).set_index("plan")
+    alloc = epoch_fit.allocate(GOPHER_C).iloc[0]
+    best = rec.loc["recommended"]
+    assert best["N"] == pytest.approx(7.23e10, rel=0.25)
+    assert best["N_flat_lower"] < alloc["N_opt_lower"] < best["N"] < alloc["N_opt_upper"] < best["N_flat_upper"]
+    assert best["regret_mean"] <= rec["regret_mean"].min() + 1e-9
+    assert rec.loc["Chinchilla 70B", "regret_mean"] < 0.01
