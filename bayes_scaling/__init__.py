@@ -35,6 +35,8 @@ from .core.errors import (
     DecisionInputError,
     DecisionWarning,
     DiscrepancyError,
+    FitFileError,
+    FitFileWarning,
     FormulaError,
     LawError,
     ModelCheckWarning,
@@ -61,5 +63,5 @@ __all__ = [
     "BayesScalingError", "BayesScalingWarning", "RunsValidationError", "RunsWarning", "FormulaError", "LawError",
     "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning", "DecisionInputError",
-    "BudgetError", "__version__",
+    "BudgetError", "FitFileError", "FitFileWarning", "__version__",
 ]

@@ -183,9 +183,14 @@ def plan(runs, *, at, budget, target: str = "N_opt", k: int = 3, law="chinchilla
     return table
 
 
-def load_fit(path: str | Path) -> Fit:
-    """Restore a fit written by :meth:`Fit.save`; its predictions are identical."""
-    return Fit.from_record(io.load_record(path))
+def load_fit(path: str | Path, *, verify: bool = True) -> Fit:
+    """Restore a fit written by :meth:`Fit.save`; its predictions are identical.
+
+    A file edited or damaged since it was saved (any part: posterior, runs, law spec, priors,
+    settings) is refused with :class:`~bayes_scaling.core.errors.FitFileError`; ``verify=False``
+    loads it anyway, with a warning.
+    """
+    return Fit.from_record(io.load_record(path, verify=verify))
 
 
 @functools.wraps(backtest_check.backtest)

@@ -24,8 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bayes_scaling as bs  # noqa: E402
 from bench_allocate import epoch_like_fit  # noqa: E402
+
+import bayes_scaling as bs  # noqa: E402
 from bayes_scaling.decisions.cost import CostModel  # noqa: E402
 from bayes_scaling.decisions.design import candidate_grid  # noqa: E402
 

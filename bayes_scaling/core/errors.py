@@ -19,6 +19,7 @@ __all__ = [
     "BayesScalingError", "BayesScalingWarning",
     "RunsValidationError", "RunsWarning", "FormulaError", "PriorError", "LawError", "DiscrepancyError",
     "DatasetError", "DatasetChecksumError", "DatasetUnavailableError", "DecisionInputError", "BudgetError",
+    "FitFileError", "FitFileWarning",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
 ]
 
@@ -92,6 +93,15 @@ class ModelCheckWarning(BayesScalingWarning):
     """The data contradict an assumption of the model (Normal noise; a law that misfits part of the
     runs, seen as Student-t ``nu`` below 1); the intervals may be wrong.
     """
+
+
+class FitFileError(BayesScalingError, ValueError):
+    """A fit file that cannot be read as one: not a fit, damaged, from a newer version, or edited
+    since it was saved (its integrity record does not match). The message names the file."""
+
+
+class FitFileWarning(BayesScalingWarning):
+    """A fit file loaded with ``verify=False`` although its integrity record does not match."""
 
 
 class DecisionInputError(BayesScalingError, ValueError):

@@ -7,22 +7,46 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "write_bytes_atomic"]
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, then move it onto ``path``.
+    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, flush it to disk (fsync), then
+    move it onto ``path`` (an atomic rename).
 
-    If ``write`` fails, ``path`` is left as it was (absent, or the old file) and the temporary file
-    is removed; the error propagates.
+    If anything fails (a full disk, a bad value), ``path`` is left as it was (absent, or the old
+    file) and the temporary file is removed; the error propagates.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
     return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """``data`` into ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: not every platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

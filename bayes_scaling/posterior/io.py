@@ -10,27 +10,36 @@ sampler settings, diagnostics, package versions and the runs' provenance.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..core.errors import FitFileError, FitFileWarning
+from ..core.files import write_bytes_atomic
 from ..data.runs import Runs
 from ..law.spec import spec_from_dict
 from ..pymc_model.discrepancy import Discrepancy
 from ..pymc_model.structure import Structure
 from .diagnostics import Diagnostics
+from .integrity import DIGEST_KEY, tree_digest
 from .record import FitRecord
 from .structural import Structural
 
 __all__ = ["save_fit", "load_record", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 2  # 2: the structural term (format 1 files load: they have none)
+FORMAT_VERSION = 3  # 2: the structural term; 3: the integrity record (older files load without it)
 _GROUP = "bayes_scaling"
 
 
 def save_fit(fit: FitRecord, path: str | Path) -> Path:
-    """Write ``fit`` to ``path`` (NetCDF4/HDF5). Returns the path."""
+    """Write ``fit`` to ``path`` (NetCDF4/HDF5) with its integrity record. Returns the path.
+
+    The file is built in memory and written atomically (a temporary file beside ``path``, fsync,
+    rename): on any failure, a full disk included, an old file at ``path`` is intact and no partial
+    file remains.
+    """
     import xarray as xr
 
     path = Path(path)
@@ -66,9 +75,9 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
         "runs_sha256": runs.sha256(),
     })
     tree[_GROUP] = xr.DataTree(ds)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree.to_netcdf(path, engine="h5netcdf")
-    return path
+    tree[_GROUP].attrs[DIGEST_KEY] = tree_digest(tree)
+    payload = bytes(tree.to_netcdf(engine="h5netcdf"))  # in memory: no HDF5 handle on the disk to leak
+    return write_bytes_atomic(path, payload)
 
 
 def _fixed_width_strings(tree):
@@ -82,25 +91,73 @@ def _fixed_width_strings(tree):
     return tree
 
 
-def load_record(path: str | Path) -> FitRecord:
-    """Restore the record of a fit written by :meth:`bayes_scaling.Fit.save` (:func:`bayes_scaling.load_fit`
-    makes it a ``Fit``); its predictions are identical.
-    """
+def _open(path: Path):
     import xarray as xr
 
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no fit file at {path}")
-    with xr.open_datatree(path, engine="h5netcdf") as opened:
-        tree = opened.load()
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as opened:
+            tree = opened.load()
+    except Exception as exc:  # h5py, h5netcdf and xarray raise many kinds for a damaged file
+        raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {exc}); it may be "
+                           "truncated or not a NetCDF file: save the fit again, or refit") from exc
     if _GROUP not in tree.children:
-        raise ValueError(f"{path} is not a bayes_scaling fit (no '{_GROUP}' group)")
+        raise FitFileError(f"{path} is not a bayes_scaling fit (no '{_GROUP}' group)")
+    return tree
+
+
+def _check_integrity(path: Path, tree, attrs, verify: bool) -> None:
+    stored = attrs.get(DIGEST_KEY)
+    if stored is None:
+        return  # format 1-2 files: only the runs table has a checksum
+    if tree_digest(tree) == str(stored):
+        return
+    text = (f"{path}: the file's contents do not match its integrity record (edited or damaged since it "
+            "was saved: posterior, runs, law spec, priors or settings)")
+    if verify:
+        raise FitFileError(text + "; load_fit(path, verify=False) loads it anyway, with a warning")
+    warnings.warn(text + "; loaded anyway (verify=False)", FitFileWarning, stacklevel=4)
+
+
+def _meta(path: Path, attrs, key: str, parse=json.loads):
+    try:
+        return parse(attrs[key])
+    except KeyError:
+        raise FitFileError(f"{path}: the fit file lacks its '{key}' record (damaged, or not written by "
+                           "bayes_scaling): save the fit again, or refit") from None
+    except (ValueError, TypeError) as exc:
+        raise FitFileError(f"{path}: the fit file's '{key}' record cannot be read ({exc})") from None
+
+
+def load_record(path: str | Path, *, verify: bool = True) -> FitRecord:
+    """Restore the record of a fit written by :meth:`bayes_scaling.Fit.save` (:func:`bayes_scaling.load_fit`
+    makes it a ``Fit``); its predictions are identical.
+
+    Raises :class:`~bayes_scaling.core.errors.FitFileError` for a file that is not a readable fit,
+    lacks a part, comes from a newer version, or whose contents do not match the integrity record
+    written with it (``verify=False``: load it anyway, with a ``FitFileWarning``).
+    """
+    path = Path(path)
+    tree = _open(path)
+    attrs = tree[_GROUP].to_dataset().attrs
+    version = _meta(path, attrs, "format_version", int) if "format_version" in attrs else 0
+    if version > FORMAT_VERSION:
+        raise FitFileError(f"{path} was written by a newer bayes_scaling (format {version} > {FORMAT_VERSION}); "
+                           "upgrade to read it")
+    _check_integrity(path, tree, attrs, verify)
+    try:
+        return _record(path, tree, attrs)
+    except FitFileError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        raise FitFileError(f"{path}: a part of the fit file cannot be restored ({type(exc).__name__}: {exc}); "
+                           "save the fit again, or refit") from exc
+
+
+def _record(path: Path, tree, attrs) -> FitRecord:
     meta = tree[_GROUP].to_dataset()
-    attrs = meta.attrs
-    if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"{path} was written by a newer bayes_scaling (format "
-                         f"{attrs['format_version']} > {FORMAT_VERSION}); upgrade to read it")
-    law = spec_from_dict(json.loads(attrs["law_spec"]))
+    law = spec_from_dict(_meta(path, attrs, "law_spec"))
     columns = [c for c in meta.data_vars]
     frame = pd.DataFrame({c: meta[c].values for c in columns},
                          index=pd.Index(meta["row_label"].values,
@@ -108,20 +165,20 @@ def load_record(path: str | Path) -> FitRecord:
     for col in ("group", "run"):
         if col in frame:
             frame[col] = frame[col].astype(str)
-    runs = Runs(data=frame, columns=json.loads(attrs["runs_columns"]),
-                derived=json.loads(attrs["runs_derived"]), flops_per_token=float(attrs["flops_per_token"]),
-                units=json.loads(attrs["runs_units"]), dropped=int(attrs.get("runs_dropped", 0)))
-    if runs.sha256() != attrs["runs_sha256"]:
-        raise ValueError(f"{path}: the stored runs table does not match its checksum (file corrupted?)")
+    runs = Runs(data=frame, columns=_meta(path, attrs, "runs_columns"), derived=_meta(path, attrs, "runs_derived"),
+                flops_per_token=_meta(path, attrs, "flops_per_token", float),
+                units=_meta(path, attrs, "runs_units"), dropped=int(attrs.get("runs_dropped", 0)))
+    if runs.sha256() != attrs.get("runs_sha256"):
+        raise FitFileError(f"{path}: the stored runs table does not match its checksum (file corrupted?)")
     posterior = tree.copy()
     del posterior[_GROUP]
-    diag = Diagnostics(**json.loads(attrs["diagnostics"]))
-    return FitRecord(posterior=posterior, runs=runs, law=law, likelihood=str(attrs["likelihood"]),
-               settings=json.loads(attrs["settings"]), diagnostics=diag,
-               versions=json.loads(attrs["versions"]), timings=json.loads(attrs["timings"]),
-               structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))),
-               discrepancy=_discrepancy(json.loads(attrs.get("discrepancy", "null"))),
-               structural=_structural(json.loads(attrs.get("structural", "null"))))
+    diag = Diagnostics(**_meta(path, attrs, "diagnostics"))
+    return FitRecord(posterior=posterior, runs=runs, law=law, likelihood=str(_meta(path, attrs, "likelihood", str)),
+                     settings=_meta(path, attrs, "settings"), diagnostics=diag,
+                     versions=_meta(path, attrs, "versions"), timings=_meta(path, attrs, "timings"),
+                     structure=Structure.from_dict(json.loads(attrs.get("structure", "{}"))),
+                     discrepancy=_discrepancy(json.loads(attrs.get("discrepancy", "null"))),
+                     structural=_structural(json.loads(attrs.get("structural", "null"))))
 
 
 def _discrepancy(d) -> Discrepancy | None:

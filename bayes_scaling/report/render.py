@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.files import atomic_write
 from .context import report_context
 
 if TYPE_CHECKING:
@@ -56,5 +57,4 @@ def write_report(fit: FitRecord, path: str | Path, **kwargs) -> Path:
         text = env.get_template("report.md.j2").render(**ctx)
     else:
         text = env.get_template("report.html.j2").render(**ctx)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
