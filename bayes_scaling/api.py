@@ -17,6 +17,7 @@ import pandas as pd
 
 from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
+from .core.errors import InputError
 from .core.files import atomic_write
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
@@ -162,7 +163,7 @@ def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
     """One independent fit per ``group`` (no pooling at all): ``{group: Fit}``."""
     runs = runs if isinstance(runs, Runs) else load_runs(runs)
     if not runs.has("group"):
-        raise ValueError("fit_separately needs a 'group' column in the runs table")
+        raise InputError("fit_separately needs a 'group' column in the runs table")
     return {g: fit(part, law, **kwargs) for g, part in runs.by_group()}
 
 

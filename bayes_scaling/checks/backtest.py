@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB, check_prob, decades_beyond_ranges, interval_columns
 from ..data.runs import Runs, load_runs
 from ..law.evaluate import log_value
@@ -180,9 +181,9 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
     """
     check_prob(prob)
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     if baseline_grid not in ("screened", "full"):
-        raise ValueError(f"baseline_grid must be 'screened' or 'full', got {baseline_grid!r}")
+        raise InputError(f"baseline_grid must be 'screened' or 'full', got {baseline_grid!r}")
     if not isinstance(runs, Runs):
         runs = load_runs(runs)
     spec = load_law(law).with_priors(fit_kwargs.pop("priors", None))
@@ -192,7 +193,7 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
 
     folds, info = split_runs(runs, split, holdout)
     if info["by"] == "group" and fit_kwargs.get("pooled"):
-        raise ValueError("split='group' predicts a group the fit has not seen: fit without pooled= "
+        raise InputError("split='group' predicts a group the fit has not seen: fit without pooled= "
                          "(one law for the other groups)")
     tables, fits, verdicts = [], {}, {}
     for fold, (train, held) in folds.items():
@@ -233,12 +234,12 @@ def split_runs(runs: Runs, split: str = "compute", holdout=0.2) -> tuple[dict[st
     column = _SPLITS.get(split, split)
     if not runs.has(column) or column in ("group", "run"):
         numeric = [c for c in ("C", "N", "D", "step", "B", "U") if runs.has(c)]
-        raise ValueError(f"split={split!r}: the runs have no numeric column {column!r}; "
+        raise InputError(f"split={split!r}: the runs have no numeric column {column!r}; "
                          f"split by one of {numeric} or 'group'")
     values = runs.values(column).astype(float)
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float, np.integer, np.floating)) \
             or not math.isfinite(holdout) or not (0 < holdout < 1 or holdout > 1):
-        raise ValueError(f"holdout must be a fraction in (0, 1) or a threshold > 1 (in the units of "
+        raise InputError(f"holdout must be a fraction in (0, 1) or a threshold > 1 (in the units of "
                          f"{column!r}), got {holdout!r}")
     if holdout < 1:
         n_out = max(1, int(round(holdout * len(values))))
@@ -250,7 +251,7 @@ def split_runs(runs: Runs, split: str = "compute", holdout=0.2) -> tuple[dict[st
         threshold = float(holdout)
         held = values > threshold
     if not held.any() or held.all():
-        raise ValueError(f"holdout={holdout!r} holds out {int(held.sum())} of {len(values)} runs "
+        raise InputError(f"holdout={holdout!r} holds out {int(held.sum())} of {len(values)} runs "
                          f"({column} from {values.min():.4g} to {values.max():.4g}); need runs on each side")
     train, test = runs.subset(~held), runs.subset(held)
     info = {"by": column, "holdout": holdout, "threshold": threshold, "n_train": len(train),
@@ -261,18 +262,18 @@ def split_runs(runs: Runs, split: str = "compute", holdout=0.2) -> tuple[dict[st
 
 def _split_groups(runs: Runs, holdout) -> tuple[dict, dict]:
     if not runs.has("group"):
-        raise ValueError("split='group' needs a 'group' column (load_runs(..., group='<your family column>'))")
+        raise InputError("split='group' needs a 'group' column (load_runs(..., group='<your family column>'))")
     labels = runs.data["group"].astype(str).to_numpy()
     groups = list(pd.unique(labels))
     if len(groups) < 2:
-        raise ValueError(f"split='group' needs at least 2 groups; column 'group' has only {groups}")
+        raise InputError(f"split='group' needs at least 2 groups; column 'group' has only {groups}")
     if holdout is None or (isinstance(holdout, float) and holdout == 0.2):  # the numeric default
         chosen = groups
     else:
         chosen = [str(holdout)] if isinstance(holdout, str) else [str(g) for g in holdout]
         unknown = [g for g in chosen if g not in groups]
         if unknown:
-            raise ValueError(f"holdout names unknown group(s) {unknown}; groups: {groups}")
+            raise InputError(f"holdout names unknown group(s) {unknown}; groups: {groups}")
     folds = {g: (runs.subset(labels != g), runs.subset(labels == g)) for g in chosen}
     info = {"by": "group", "holdout": chosen, "folds": chosen,
             "n_train": {g: len(t) for g, (t, _) in folds.items()},
@@ -315,7 +316,7 @@ def _predict_cols(fitted, inputs: dict, prob: float, kind: str, group: str | Non
 # ----------------------------------------------------------------------------- baseline
 def _baseline_applies(spec, runs: Runs, baseline) -> tuple[bool, str]:
     if baseline not in (True, False, "auto"):
-        raise ValueError(f"baseline must be True, False or 'auto', got {baseline!r}")
+        raise InputError(f"baseline must be True, False or 'auto', got {baseline!r}")
     if baseline is False:
         return False, "baseline not requested (baseline=False)"
     form = is_chinchilla_form(spec)
@@ -323,7 +324,7 @@ def _baseline_applies(spec, runs: Runs, baseline) -> tuple[bool, str]:
         why = (f"the Huber + bootstrap baseline (Hoffmann 2022, Epoch 2024) applies only to the Chinchilla "
                f"form E + A/N^alpha + B/D^beta in N and D; law {spec.name!r} is not")
         if baseline is True:
-            raise ValueError(why)
+            raise InputError(why)
         return False, why
     return True, ""
 

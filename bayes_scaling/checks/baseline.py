@@ -12,6 +12,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
+
 __all__ = ["huber_fit", "huber_grid_fit", "huber_bootstrap", "HOFFMANN_GRID"]
 
 #: Hoffmann et al.'s initialisation grid over (a, b, e, alpha, beta), a = log A, b = log B, e = log E.
@@ -91,7 +93,7 @@ def huber_grid_fit(N, D, loss, *, grid: str = "screened", n_starts: int = 45, de
     if grid == "full":
         return huber_fit(N, D, loss, delta=delta)
     if grid != "screened":
-        raise ValueError(f"baseline grid must be 'screened' or 'full', got {grid!r}")
+        raise InputError(f"baseline grid must be 'screened' or 'full', got {grid!r}")
     args = (np.log(N), np.log(D), np.log(loss), delta)
     starts = np.array(list(itertools.product(*(HOFFMANN_GRID[k] for k in _NAMES))))
     with np.errstate(all="ignore"):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ComparisonWarning
+from ..core.errors import ComparisonWarning, InputError
 from ..data.runs import Runs
 from ..posterior import inference
 from ..posterior.predict import log_likelihood
@@ -107,7 +107,7 @@ def compare(fits: Sequence, *, names: Sequence[str] | None = None, holdout: floa
 
     fits = list(fits)
     if len(fits) < 2:
-        raise ValueError(f"compare needs at least two fits, got {len(fits)}")
+        raise InputError(f"compare needs at least two fits, got {len(fits)}")
     names = _names(fits, names)
     _check_same_runs(fits, names)
     held, split = _split(fits[0], holdout)
@@ -207,7 +207,7 @@ def _split(fit, holdout: float) -> tuple[np.ndarray, dict]:
     column = "C" if runs.has("C") else next(iter(fit.law.inputs.values()))
     values = runs.values(column)
     if isinstance(holdout, bool) or not (0 < holdout < 1 or holdout > 1) or not math.isfinite(holdout):
-        raise ValueError(f"holdout must be a fraction in (0, 1) or a threshold > 1 (in the units of "
+        raise InputError(f"holdout must be a fraction in (0, 1) or a threshold > 1 (in the units of "
                          f"{column!r}), got {holdout!r}")
     if holdout < 1:
         n_out = max(1, int(round(holdout * len(values))))
@@ -216,7 +216,7 @@ def _split(fit, holdout: float) -> tuple[np.ndarray, dict]:
         threshold = float(holdout)
     held = values >= threshold
     if not held.any() or held.all():
-        raise ValueError(f"holdout={holdout!r} leaves {int(held.sum())} of {len(values)} runs out "
+        raise InputError(f"holdout={holdout!r} leaves {int(held.sum())} of {len(values)} runs out "
                          f"({column} from {values.min():.3g} to {values.max():.3g}); need some on each side")
     return held, {"column": column, "threshold": threshold}
 
@@ -230,7 +230,7 @@ def _names(fits: list, names: Sequence[str] | None) -> list[str]:
     if names is not None:
         names = [str(n) for n in names]
         if len(names) != len(fits) or len(set(names)) != len(names):
-            raise ValueError(f"names must be {len(fits)} distinct labels, one per fit; got {names}")
+            raise InputError(f"names must be {len(fits)} distinct labels, one per fit; got {names}")
         return names
     names = [f.law.name for f in fits]
     names = [f"{n} ({f.likelihood})" if names.count(n) > 1 else n for n, f in zip(names, fits)]
@@ -241,10 +241,10 @@ def _check_same_runs(fits: list, names: list[str]) -> None:
     ref, ref_name = fits[0], names[0]
     for f, name in zip(fits[1:], names[1:]):
         if f.law.response != ref.law.response:
-            raise ValueError(f"cannot compare fits of different responses: {ref_name!r} models "
+            raise InputError(f"cannot compare fits of different responses: {ref_name!r} models "
                              f"{ref.law.response!r}, {name!r} models {f.law.response!r}")
         if f.runs.sha256() != ref.runs.sha256():
-            raise ValueError(f"cannot compare fits made on different runs: {ref_name!r} and {name!r} "
+            raise InputError(f"cannot compare fits made on different runs: {ref_name!r} and {name!r} "
                              f"differ ({_runs_difference(ref.runs, f.runs)}); refit every law on "
                              f"the same runs table")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.errors import DecisionWarning
+from ..core.errors import DecisionWarning, InputError
 from ..core.intervals import DEFAULT_PROB, check_prob
 from ..data.runs import Runs, load_runs
 from ..decisions.allocation import allocate
@@ -149,7 +149,7 @@ def isoflop(data, *, fit=None, prob: float = DEFAULT_PROB, n_boot: int = 1000, s
     runs = data.runs if hasattr(data, "posterior") else data if isinstance(data, Runs) else load_runs(data)
     compute = runs.compute()
     if compute is None or not runs.has("N"):
-        raise ValueError("iso-FLOP profiles need N and the compute of each run (column C, or D with C = k·N·D)")
+        raise InputError("iso-FLOP profiles need N and the compute of each run (column C, or D with C = k·N·D)")
     labels = budget_labels(compute, tolerance)
     rows = []
     for i, c in enumerate(np.unique(labels)):
@@ -161,7 +161,7 @@ def isoflop(data, *, fit=None, prob: float = DEFAULT_PROB, n_boot: int = 1000, s
         rows.append({"C": c, "n_runs": int(sel.sum()), **prof,
                      "D_opt": c / (runs.flops_per_token * prof["N_opt"])})
     if not rows:
-        raise ValueError(f"no budget has {min_runs} runs or more (budgets: runs within {tolerance} decades of "
+        raise InputError(f"no budget has {min_runs} runs or more (budgets: runs within {tolerance} decades of "
                          "compute); pass min_runs= or tolerance=")
     cols = ["C", "n_runs", "N_opt", "N_opt_lower", "N_opt_upper", "D_opt", "loss_opt", "interior", "note"]
     profiles = pd.DataFrame(rows)[cols]

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..data.runs import load_runs
 from ..data.synthetic import chinchilla_design
 from ..law.spec import load_law, spec_from_dict
@@ -203,11 +204,11 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     """
     t0 = time.perf_counter()
     if int(n_sims) < 2:
-        raise ValueError(f"n_sims must be at least 2, got {n_sims}")
+        raise InputError(f"n_sims must be at least 2, got {n_sims}")
     if not 0 < prob < 1:
-        raise ValueError(f"prob must be in (0, 1), got {prob}")
+        raise InputError(f"prob must be in (0, 1), got {prob}")
     if int(rank_draws) < 1:
-        raise ValueError(f"rank_draws must be a positive integer, got {rank_draws}")
+        raise InputError(f"rank_draws must be a positive integer, got {rank_draws}")
     spec = load_law(law).with_priors(priors)
     design = _design(spec, design, seed)
     truths, responses = prior_datasets(spec, design, int(n_sims), seed=seed, likelihood=likelihood)
@@ -261,12 +262,12 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
 def _design(spec, design, seed: int) -> pd.DataFrame:
     if design is None or isinstance(design, (int, np.integer)):
         if not set(spec.columns) <= {"N", "D"}:
-            raise ValueError(f"law {spec.name!r} has inputs {spec.columns}: pass a design with them")
+            raise InputError(f"law {spec.name!r} has inputs {spec.columns}: pass a design with them")
         design = chinchilla_design(40 if design is None else int(design), seed=seed)
     design = pd.DataFrame(design).reset_index(drop=True)
     missing = [c for c in spec.columns if c not in design.columns]
     if missing:
-        raise ValueError(f"the design lacks the law's input column(s) {missing} (it has {list(design.columns)})")
+        raise InputError(f"the design lacks the law's input column(s) {missing} (it has {list(design.columns)})")
     return design[spec.columns].astype(float)
 
 
@@ -306,7 +307,7 @@ def prior_datasets(spec, design: pd.DataFrame, n: int, *, seed: int = 0,
         ys.append(y[ok])
         drawn, valid = drawn + ask, valid + int(ok.sum())
         if drawn > 10 * n + 100:
-            raise ValueError(f"the priors of {spec.name!r} simulate non-finite responses in {drawn - valid} of "
+            raise InputError(f"the priors of {spec.name!r} simulate non-finite responses in {drawn - valid} of "
                              f"{drawn} draws on this design; tighten them")
     out = pd.concat(truths, ignore_index=True).iloc[:n]
     redrawn = drawn - valid

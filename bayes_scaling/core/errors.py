@@ -19,7 +19,8 @@ __all__ = [
     "BayesScalingError", "BayesScalingWarning",
     "RunsValidationError", "RunsWarning", "FormulaError", "PriorError", "LawError", "DiscrepancyError",
     "DatasetError", "DatasetChecksumError", "DatasetUnavailableError", "DecisionInputError", "BudgetError",
-    "FitFileError", "FitFileWarning",
+    "FitFileError", "FitFileWarning", "RunsFileError", "LawWarning",
+    "InputError", "InputTypeError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
 ]
 
@@ -51,6 +52,11 @@ class RunsValidationError(BayesScalingError, ValueError):
         return type(self), (self.problems, self.header)
 
 
+class RunsFileError(BayesScalingError, ValueError):
+    """A runs file that cannot be read as a table (empty, not UTF-8, ragged lines, a header with a
+    repeated column): the message names the file and says what was found."""
+
+
 class RunsWarning(BayesScalingWarning):
     """A runs table looks suspicious, or rows were dropped on request."""
 
@@ -65,6 +71,10 @@ class PriorError(BayesScalingError, ValueError):
 
 class LawError(BayesScalingError, ValueError):
     """A law specification is malformed (the message names the law and the field)."""
+
+
+class LawWarning(BayesScalingWarning):
+    """A law that loads but deserves a look (e.g. a formula not provably positive)."""
 
 
 class DiscrepancyError(BayesScalingError, ValueError):
@@ -95,6 +105,15 @@ class ModelCheckWarning(BayesScalingWarning):
     """
 
 
+class InputError(BayesScalingError, ValueError):
+    """A bad argument or option (a value out of range, an unknown name): the message names it and
+    says what to pass. The more specific input errors below subclass it."""
+
+
+class InputTypeError(BayesScalingError, TypeError):
+    """An argument of the wrong kind (e.g. a path where a DataFrame or a file was expected)."""
+
+
 class FitFileError(BayesScalingError, ValueError):
     """A fit file that cannot be read as one: not a fit, damaged, from a newer version, or edited
     since it was saved (its integrity record does not match). The message names the file."""
@@ -104,7 +123,7 @@ class FitFileWarning(BayesScalingWarning):
     """A fit file loaded with ``verify=False`` although its integrity record does not match."""
 
 
-class DecisionInputError(BayesScalingError, ValueError):
+class DecisionInputError(InputError):
     """A decision got a bad argument (a budget <= 0, a tolerance outside (0, 1), k < 1, ...): the
     message names it and says what to pass."""
 

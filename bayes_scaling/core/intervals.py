@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .errors import InputError
+
 __all__ = ["DEFAULT_PROB", "check_prob", "interval_columns", "quantile_bands", "decades_beyond",
            "decades_beyond_ranges"]
 
@@ -22,7 +24,7 @@ DEFAULT_PROB = 0.9
 def check_prob(prob: float, name: str = "prob") -> float:
     """``prob`` as a float; ValueError unless it is in (0, 1)."""
     if isinstance(prob, bool) or not 0 < prob < 1:
-        raise ValueError(f"{name} must be in (0, 1), got {prob!r}")
+        raise InputError(f"{name} must be in (0, 1), got {prob!r}")
     return float(prob)
 
 

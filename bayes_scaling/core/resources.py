@@ -10,13 +10,15 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from .errors import InputError
+
 __all__ = ["shipped_dir"]
 
 
 def shipped_dir(name: str) -> Path:
     """Path of the shipped folder ``name`` (``"models"`` or ``"datasets"``)."""
     if name not in ("models", "datasets"):
-        raise ValueError(f"unknown shipped folder {name!r}")
+        raise InputError(f"unknown shipped folder {name!r}")
     installed = files("bayes_scaling").joinpath("_shipped", name)
     if installed.is_dir():
         return Path(str(installed))

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..core.errors import InputError
 from .runs import Runs
 
 __all__ = ["drop_warmup", "to_s_min"]
@@ -24,7 +25,7 @@ def drop_warmup(runs: Runs, fraction: float = 0.1, *, by: str = "step") -> Runs:
     rows kept keep their original labels and order.
     """
     if not 0 <= fraction < 1:
-        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+        raise InputError(f"fraction must be in [0, 1), got {fraction}")
     data = runs.data
     if fraction == 0 or "run" not in data.columns:
         return runs
@@ -33,7 +34,7 @@ def drop_warmup(runs: Runs, fraction: float = 0.1, *, by: str = "step") -> Runs:
     if not (size > 1).any():  # one row per run (final losses keyed by run name): no warm-up to drop
         return runs
     if by not in data.columns:
-        raise ValueError(f"dropping the first {fraction:.0%} of each run needs column {by!r}")
+        raise InputError(f"dropping the first {fraction:.0%} of each run needs column {by!r}")
     rank = data.groupby(keys)[by].rank(method="first") - 1
     drop = (size > 1) & (rank < np.floor(fraction * size))
     if not drop.any():
@@ -51,7 +52,7 @@ def to_s_min(runs, *, alpha_B: float = 0.21, Bstar: float = 2.1e8):
     """
     for col in ("B", "step", "loss"):
         if not runs.has(col):
-            raise ValueError(f"S_min needs column {col!r} (batch size B in tokens, step, loss)")
+            raise InputError(f"S_min needs column {col!r} (batch size B in tokens, step, loss)")
     b_crit = Bstar / runs.values("loss") ** (1 / alpha_B)
     data = runs.data.copy()
     data["step"] = runs.values("step") / (1 + b_crit / runs.values("B"))

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import DatasetChecksumError, DatasetError, DatasetUnavailableError
+from ..core.errors import DatasetChecksumError, DatasetError, DatasetUnavailableError, InputTypeError
 from ..core.resources import shipped_dir
 from .runs import Runs, load_runs
 from .synthetic import simulate as synthetic
@@ -225,7 +225,7 @@ def _choose_cleaning(entry: dict, clean: str | Iterable[str] | None, flags: Mapp
     asked = [clean] if isinstance(clean, str) else [*(clean or ())]
     for key, value in [*((k, True) for k in asked), *flags.items()]:
         if key not in options:
-            raise TypeError(f"load({entry['name']!r}): unknown option {key!r}; cleaning options of this "
+            raise InputTypeError(f"load({entry['name']!r}): unknown option {key!r}; cleaning options of this "
                             f"dataset: {known}")
         (chosen.add if value else chosen.discard)(key)
     return [k for k in options if k in chosen]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.errors import RunsValidationError
+from ..core.errors import InputError, InputTypeError, RunsValidationError
 from ..core.formatting import exact
 from .reading import read_table
 from .units import CANONICAL_UNITS, DEFAULT_FLOPS_PER_TOKEN
@@ -37,8 +36,10 @@ from .validation import (
     coerce_numeric,
     column_problem,
     consistency_problems,
+    derived_problems,
     drop_missing,
     duplicate_problems,
+    is_number,
     label_values,
     missing_response,
     rows_text,
@@ -141,7 +142,7 @@ class Runs:
     def by_group(self) -> Iterator[tuple[str, Runs]]:
         """``(label, runs)`` for each value of the ``group`` column, in order of first appearance."""
         if not self.has("group"):
-            raise ValueError("the runs have no 'group' column (load_runs(..., group='<your family column>'))")
+            raise InputError("the runs have no 'group' column (load_runs(..., group='<your family column>'))")
         labels = self.data["group"].astype(str)
         for g in pd.unique(labels):
             yield str(g), dataclasses.replace(self, data=self.data.loc[(labels == g).to_numpy()])
@@ -233,6 +234,8 @@ def _build(frame: pd.DataFrame, read: Mapping[str, Any], display: Mapping[str, A
     if problems:
         raise RunsValidationError(problems)
     derived = _derive(columns, k) if derived is None else dict(derived)
+    if problems := derived_problems(columns, derived, display, index):
+        raise RunsValidationError(problems)
     data = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS if c in columns}, index=index)
     data = data.astype({c: "str" for c in LABEL_COLUMNS if c in data.columns})
     units = {c: CANONICAL_UNITS[c] for c in data.columns if c in CANONICAL_UNITS}
@@ -275,15 +278,21 @@ def load_runs(source: Any, *, flops_per_token: float = DEFAULT_FLOPS_PER_TOKEN, 
         For an unusable ``source``, unknown keywords or bad options.
     """
     k = check_flops_per_token(flops_per_token)
-    if not c_rtol >= 0 or (loss_warn_above is not None and math.isnan(loss_warn_above)):
-        raise ValueError(f"need c_rtol >= 0 and a numeric loss_warn_above, got {c_rtol!r} and "
+    if not is_number(c_rtol) or not c_rtol >= 0 or (loss_warn_above is not None and not is_number(loss_warn_above)):
+        raise InputError(f"need c_rtol >= 0 and a numeric loss_warn_above, got {c_rtol!r} and "
                          f"{loss_warn_above!r}")
     check_keywords(columns)
     frame = read_table(source)
     read, problems = _resolve_columns(frame, columns)
     problems += missing_response([*read, *(c for c in columns if c in RESPONSE_COLUMNS)])
-    return _build(frame, read, read, k, problems=problems, derived=None, c_rtol=c_rtol,
-                  dropna=bool(dropna), loss_warn_above=loss_warn_above)
+    try:
+        return _build(frame, read, read, k, problems=problems, derived=None, c_rtol=c_rtol,
+                      dropna=bool(dropna), loss_warn_above=loss_warn_above)
+    except RunsValidationError as exc:
+        if isinstance(source, pd.DataFrame):
+            raise
+        raise RunsValidationError(exc.problems, header=f"Invalid runs table {source} (rows numbered from 0 "
+                                  "after the header: row 0 is line 2 of the file)") from None
 
 
 def runs_from_frame(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
@@ -314,14 +323,14 @@ def runs_from_frame(data: pd.DataFrame, *, columns: Mapping[str, str] | None = N
     Runs
     """
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"runs_from_frame expects a pandas DataFrame, got {type(data).__name__}")
+        raise InputTypeError(f"runs_from_frame expects a pandas DataFrame, got {type(data).__name__}")
     k = check_flops_per_token(flops_per_token)
     columns, derived = dict(columns or {}), dict(derived or {})
     if any(c not in CANONICAL_COLUMNS for c in data.columns) or data.columns.duplicated().any():
-        raise ValueError(f"runs_from_frame needs unique canonical column names "
+        raise InputError(f"runs_from_frame needs unique canonical column names "
                          f"({', '.join(CANONICAL_COLUMNS)}); got {list(data.columns)}")
     if any(c not in data.columns for c in [*columns, *derived]) or columns.keys() & derived.keys():
-        raise ValueError(f"columns= and derived= must name distinct columns of the frame; frame has "
+        raise InputError(f"columns= and derived= must name distinct columns of the frame; frame has "
                          f"{list(data.columns)}, columns={columns}, derived={derived}")
     read = {c: c for c in CANONICAL_COLUMNS if c in data.columns}
     return _build(data.copy(), read, {c: columns.get(c, c) for c in read}, k,
@@ -369,7 +378,7 @@ def check_runs_for_law(runs: Runs, *, inputs: Sequence[str], response: str, n_pa
     """
     inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
     if unknown := [c for c in (*inputs, response) if c not in CANONICAL_COLUMNS]:
-        raise ValueError(f"law '{law}' uses unknown column(s) {unknown}; canonical columns are "
+        raise InputError(f"law '{law}' uses unknown column(s) {unknown}; canonical columns are "
                          f"{', '.join(CANONICAL_COLUMNS)}")
     problems = [_missing_for_law(runs, c, law) for c in dict.fromkeys((*inputs, response)) if not runs.has(c)]
     if len(runs) < (needed := int(n_params) + 2):

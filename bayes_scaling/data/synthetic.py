@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..law.evaluate import log_value
 from ..law.spec import LawSpec, load_law
 
@@ -118,23 +119,23 @@ def _design(spec: LawSpec, design, seed: int, use_ckpt: bool, opts: dict) -> pd.
             design["D"] = design["step"] * float(opts.get("tokens_per_step", 2**20))
         return design
     if use_ckpt and "n" in opts:
-        raise ValueError("simulate: checkpoints=<int> builds its own design; with your own design pass "
+        raise InputError("simulate: checkpoints=<int> builds its own design; with your own design pass "
                          "checkpoints=True (or a mapping without 'n') and a 'run' column")
     design = pd.DataFrame(dict(design)).reset_index(drop=True)
     if use_ckpt and "run" not in design:
-        raise ValueError("simulate: checkpoints need a 'run' column in the design")
+        raise InputError("simulate: checkpoints need a 'run' column in the design")
     return design
 
 
 def _group_rows(spec: LawSpec, design: pd.DataFrame, label, overrides: Mapping, use_ckpt: bool) -> pd.DataFrame:
     unknown = set(overrides) - set(spec.parameters)
     if unknown:
-        raise ValueError(f"simulate: group {label!r} overrides unknown parameter(s) {sorted(unknown)}")
+        raise InputError(f"simulate: group {label!r} overrides unknown parameter(s) {sorted(unknown)}")
     rows = design
     if label is not None and "group" in design:
         rows = design[design["group"].astype(str) == str(label)].drop(columns="group")
         if rows.empty:
-            raise ValueError(f"simulate: the design has no rows for group {label!r}")
+            raise InputError(f"simulate: the design has no rows for group {label!r}")
     rows = rows.reset_index(drop=True)
     if use_ckpt and label is not None:
         rows = rows.assign(run=str(label) + "/" + rows["run"].astype(str))
@@ -146,15 +147,15 @@ def _simulate_rows(spec: LawSpec, params: Mapping[str, float], design: pd.DataFr
     """The response of ``spec`` at every row of ``design``, times ``exp(noise * eps)``."""
     missing = set(spec.parameters) - set(params)
     if missing:
-        raise ValueError(f"simulate: missing true value(s) for {sorted(missing)}")
+        raise InputError(f"simulate: missing true value(s) for {sorted(missing)}")
     wrong = [p for p, v in spec.parameters.items() if v.constraint == "positive" and not float(params[p]) > 0]
     if wrong:
-        raise ValueError(f"simulate: parameter(s) {wrong} of law {spec.name!r} are constrained positive; "
+        raise InputError(f"simulate: parameter(s) {wrong} of law {spec.name!r} are constrained positive; "
                          f"got {[params[p] for p in wrong]}")
     frame = design.copy()
     absent = [c for c in spec.inputs.values() if c not in frame]
     if absent:
-        raise ValueError(f"simulate: design lacks input column {absent[0]!r}")
+        raise InputError(f"simulate: design lacks input column {absent[0]!r}")
     log_inputs = {c: np.log(frame[c].to_numpy(float)) for c in spec.inputs.values()}
     log_mu = log_value(spec, {k: float(params[k]) for k in spec.parameters}, log_inputs).astype(float)
     rng = np.random.default_rng(seed)

@@ -21,14 +21,14 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from ..core.errors import RunsWarning
+from ..core.errors import InputError, RunsWarning
 from ..core.formatting import exact
 from .units import parse_size_suffix
 
 __all__ = ["CANONICAL_COLUMNS", "NUMERIC_COLUMNS", "LABEL_COLUMNS", "RESPONSE_COLUMNS", "Problem",
            "coerce_numeric", "bad_values_problem", "value_problems", "consistency_problems", "duplicate_problems",
            "label_values", "drop_missing", "warn_high_loss", "check_flops_per_token", "check_keywords",
-           "missing_response", "column_problem", "column_text", "rows_text", "closest"]
+           "missing_response", "column_problem", "column_text", "rows_text", "closest", "derived_problems", "is_number"]
 
 CANONICAL_COLUMNS = ("N", "D", "C", "loss", "group", "run", "step", "B", "U", "B_crit")
 NUMERIC_COLUMNS = ("N", "D", "C", "loss", "step", "B", "U", "B_crit")
@@ -102,7 +102,7 @@ def check_flops_per_token(value: float) -> float:
     """``value`` as a float; ValueError unless finite and > 0."""
     k = float(value)
     if not (math.isfinite(k) and k > 0):
-        raise ValueError(f"flops_per_token must be finite and > 0, got {value!r}")
+        raise InputError(f"flops_per_token must be finite and > 0, got {value!r}")
     return k
 
 
@@ -112,7 +112,7 @@ def check_keywords(columns: Mapping[str, Any]) -> None:
     if unknown:
         hints = [f"'{key}'" + (f" (did you mean '{m}'?)" if (m := closest(key, CANONICAL_COLUMNS)) else "")
                  for key in unknown]
-        raise ValueError(f"unknown column keyword {', '.join(hints)}; the canonical columns are: "
+        raise InputError(f"unknown column keyword {', '.join(hints)}; the canonical columns are: "
                          f"{', '.join(CANONICAL_COLUMNS)}")
 
 
@@ -147,7 +147,11 @@ def coerce_numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 positions.append(i)
                 texts.append(value.strip())
         elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-            values[i] = float(value)
+            try:
+                values[i] = float(value)
+            except OverflowError:  # a Python int beyond float range, e.g. 10**400
+                bad[i] = True
+                continue
             missing[i] = math.isnan(values[i])
         else:
             missing[i] = value is None or value is pd.NA or value is pd.NaT
@@ -187,6 +191,32 @@ def value_problems(shown: Any, name: str, values: np.ndarray, missing: np.ndarra
         why = " (optimizer steps count from 1, like Kaplan's S)" if name == "step" else ""
         problems.append(column_problem(shown, name, rows, f"must be > 0{why}; found "
                                      + _value_list(rows, values[nonpositive])))
+    return problems
+
+
+def is_number(value) -> bool:
+    """A real number that is not NaN and not a bool."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+            and not math.isnan(value))
+
+
+def derived_problems(columns: Mapping[str, np.ndarray], derived: Mapping[str, str], display: Mapping[str, Any],
+                     index: pd.Index) -> list[Problem]:
+    """Problems for derived columns (N, D or C from the other two) that are not finite and > 0,
+    e.g. C = 6·N·D overflowing to inf for N = 1e308, or D = C/(6·N) underflowing to 0."""
+    problems = []
+    for name, how in derived.items():
+        values = columns.get(name)
+        if values is None:
+            continue
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            rows = index[bad].tolist()
+            sources = " and ".join(column_text(display.get(c, c), c) for c in "NDC" if c != name and c in display)
+            problems.append(column_problem(name, name, rows, f"derived as {how} from {sources} is "
+                                         f"{'not finite' if not np.isfinite(values[bad]).all() else '0'}: "
+                                         + _value_list(rows, values[bad])
+                                         + "; check the units of those columns (values out of range)"))
     return problems
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB, check_prob, decades_beyond, decades_beyond_ranges, interval_columns
 from ..posterior.predict import log_mean_draws, resolve_inputs
 from .cost import cost_columns
@@ -61,7 +62,7 @@ def prob_below(fit: FitRecord, target, N=None, D=None, C=None, *, flops_per_toke
     table = resolve_inputs(fit.law, k, {"N": N, "D": D, "C": C, **inputs})
     target = positive_array("target", target)
     if target.size not in (1, len(table)):
-        raise ValueError(f"target must be a scalar or have one value per point ({len(table)})")
+        raise InputError(f"target must be a scalar or have one value per point ({len(table)})")
     target = np.broadcast_to(target, (len(table),))
     post = fit.posterior["posterior"].to_dataset()
     log_mu = log_mean_draws(fit.law, post, {c: table[c].to_numpy() for c in fit.law.inputs.values()})
@@ -125,11 +126,11 @@ def compute_for_target(fit: FitRecord, target, prob: float = DEFAULT_PROB, *, in
         p_hi, _ = _plan_prob(fit, f, hi, log_t, sigma, nu, method, fixed)
         p_lo, _ = _plan_prob(fit, f, lo, log_t, sigma, nu, method, fixed)
         if p_hi < prob:
-            raise ValueError(f"target loss {t:g} is not reached with probability {prob:g}: P(loss <= {t:g}) is "
+            raise InputError(f"target loss {t:g} is not reached with probability {prob:g}: P(loss <= {t:g}) is "
                              f"{p_hi:.3f} even at C = {k * np.exp(hi):.3g} FLOPs (is the target below the "
                              f"fitted loss floor?)")
         if p_lo >= prob:
-            raise ValueError(f"target loss {t:g} is already reached with probability {prob:g} at "
+            raise InputError(f"target loss {t:g} is already reached with probability {prob:g} at "
                              f"C = {k * np.exp(lo):.3g} FLOPs, {decades[0]} decades below the data")
         a, b = lo, hi
         for _ in range(BISECTIONS):
@@ -200,7 +201,7 @@ def compare_plans(fit: FitRecord, plans, *, prob: float = DEFAULT_PROB, flops_pe
     """
     frame = pd.DataFrame(plans) if not isinstance(plans, pd.DataFrame) else plans.reset_index(drop=True)
     if frame.empty:
-        raise ValueError("plans is empty: give at least one row with two of N, D, C")
+        raise InputError("plans is empty: give at least one row with two of N, D, C")
     k = flops_per_token_of(fit, flops_per_token)
     table = _plan_table(frame, k)
     f = loss_function(fit, fixed)
@@ -235,7 +236,7 @@ def _plan_table(frame: pd.DataFrame, k: float) -> dict[str, np.ndarray]:
     given = sum(np.isfinite(v).astype(int) for v in cols.values())
     bad = np.flatnonzero(given < 2)
     if bad.size:
-        raise ValueError(f"each plan needs two of N, D, C (C = {k:g}·N·D); plan row(s) {bad[:5].tolist()} "
+        raise InputError(f"each plan needs two of N, D, C (C = {k:g}·N·D); plan row(s) {bad[:5].tolist()} "
                          f"have fewer (columns given: {list(frame.columns)})")
     n, d, c = cols["N"], cols["D"], cols["C"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,11 +245,11 @@ def _plan_table(frame: pd.DataFrame, k: float) -> dict[str, np.ndarray]:
         implied = k * n * d
         clash = np.isfinite(c) & (np.abs(c / implied - 1) > 1e-6)
     if clash.any():
-        raise ValueError(f"plan row(s) {np.flatnonzero(clash)[:5].tolist()} give N, D and C with C != {k:g}·N·D; "
+        raise InputError(f"plan row(s) {np.flatnonzero(clash)[:5].tolist()} give N, D and C with C != {k:g}·N·D; "
                          "give two of the three")
     for name, v in (("N", n), ("D", d)):
         wrong = ~(v > 0) | ~np.isfinite(v)
         if wrong.any():
-            raise ValueError(f"plan column {name!r} must be finite and > 0; bad in row(s) "
+            raise InputError(f"plan column {name!r} must be finite and > 0; bad in row(s) "
                              f"{np.flatnonzero(wrong)[:5].tolist()}")
     return {"N": n, "D": d, "C": implied}

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB, interval_columns
 from ..data.checkpoints import to_s_min
 from ..law.spec import load_law
@@ -57,7 +58,7 @@ def _same_law(fit: FitRecord, name: str) -> None:
     law = getattr(fit, "law", None)
     if law is None or ast.dump(law.formula.tree) != ast.dump(ref.formula.tree) or law.inputs != ref.inputs:
         got = getattr(law, "name", type(fit).__name__)
-        raise ValueError(f"the compute-efficient frontier needs a fit of {name!r} ({ref.formula.source}); "
+        raise InputError(f"the compute-efficient frontier needs a fit of {name!r} ({ref.formula.source}); "
                          f"got {got!r}")
 
 
@@ -68,7 +69,7 @@ def _paired_draws(ns_fit: FitRecord, bcrit, seed: int) -> dict[str, np.ndarray]:
     if isinstance(bcrit, Mapping):
         missing = set(_BCRIT) - set(bcrit)
         if missing:
-            raise ValueError(f"fixed B_crit constants need {sorted(missing)} (e.g. Kaplan's alpha_B=0.21, "
+            raise InputError(f"fixed B_crit constants need {sorted(missing)} (e.g. Kaplan's alpha_B=0.21, "
                              "Bstar=2.1e8 tokens)")
         return out | {p: np.full(n, float(positive_array(p, bcrit[p])[0])) for p in _BCRIT}
     _same_law(bcrit, "kaplan_bcrit")
@@ -156,7 +157,7 @@ def data_for_overfitting(fit: FitRecord, N, max_penalty: float = 0.02, *, prob: 
         (the local d log D / d log N; alpha_N/alpha_D for ``kaplan_nd``).
     """
     if not max_penalty > 0:
-        raise ValueError(f"max_penalty must be > 0 (a fraction, e.g. 0.02 for 2%), got {max_penalty}")
+        raise InputError(f"max_penalty must be > 0 (a fraction, e.g. 0.02 for 2%), got {max_penalty}")
     n = positive_array("N", N)
     f = loss_function(fit, fixed, structural=False)  # L(N, D -> inf): the law's own limit, not the term's
     log_n = np.log(n)[None, :]

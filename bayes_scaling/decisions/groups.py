@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB, interval_columns
 from ..posterior.predict import resolve_inputs
 from .allocation import allocate_draws
@@ -33,7 +34,7 @@ __all__ = ["compare_groups", "rank_groups", "group_offsets"]
 
 def _check(fit: FitRecord) -> list[str]:
     if not fit.structure.varying:
-        raise ValueError("comparing groups needs a fit with per-group parameters: "
+        raise InputError("comparing groups needs a fit with per-group parameters: "
                          "bs.fit(runs, law=..., pooled=['alpha', 'E']) with a 'group' column")
     return list(fit.structure.groups)
 
@@ -139,7 +140,7 @@ def group_offsets(fit: FitRecord, reference: str, *, prob: float = DEFAULT_PROB)
     """
     groups = _check(fit)
     if str(reference) not in groups:
-        raise ValueError(f"unknown reference group {reference!r}; groups: {groups}")
+        raise InputError(f"unknown reference group {reference!r}; groups: {groups}")
     ref_runs = fit.for_group(reference).runs
     inputs = {c: ref_runs.values(c) for c in fit.law.inputs.values()}
     base = fit.predict_draws(group=reference, **inputs).values.reshape(-1, len(ref_runs))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.errors import DecisionInputError
+from ..core.errors import DecisionInputError, InputError
 from ..law.evaluate import log_value, value
 from ..law.forms import chinchilla_terms
 from ..posterior.structural import log_coordinates
@@ -49,7 +49,7 @@ def param_draws(fit: FitRecord, name: str) -> np.ndarray:
     on these draws evaluate the law alone, and would silently drop the discrepancy.
     """
     if getattr(fit, "discrepancy", None) is not None:
-        raise ValueError("this fit has a model discrepancy (discrepancy='gp'); decisions that optimise or "
+        raise InputError("this fit has a model discrepancy (discrepancy='gp'); decisions that optimise or "
                          "invert the law (allocate, prob_below, compute_for_target, compare_plans, Kaplan's "
                          "helpers) do not carry it yet: use fit.predict(..., kind='predictive'), or refit "
                          "without the discrepancy")
@@ -57,7 +57,15 @@ def param_draws(fit: FitRecord, name: str) -> np.ndarray:
 
 
 def positive_array(name: str, values) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    except (TypeError, ValueError, OverflowError):
+        raise DecisionInputError(f"{name} must be numbers, got {values!r:.80}") from None
+    if arr.size == 0:
+        raise DecisionInputError(f"{name} is empty: give at least one value")
+    if isinstance(values, (bool, np.bool_)) or (isinstance(values, (list, tuple)) and any(
+            isinstance(v, (bool, np.bool_)) for v in values)):
+        raise DecisionInputError(f"{name} got a boolean ({values!r}); give a number")
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
         raise DecisionInputError(f"{name} must be finite and > 0; bad at position(s) "
@@ -69,7 +77,7 @@ def flops_per_token_of(fit: FitRecord, flops_per_token: float | None) -> float:
     """K in C = k·N·D: the runs table's, or the one asked for (finite and > 0)."""
     k = fit.runs.flops_per_token if flops_per_token is None else float(flops_per_token)
     if not (np.isfinite(k) and k > 0):
-        raise ValueError(f"flops_per_token must be finite and > 0, got {flops_per_token}")
+        raise InputError(f"flops_per_token must be finite and > 0, got {flops_per_token}")
     return float(k)
 
 
@@ -97,16 +105,16 @@ def loss_function(fit: FitRecord, fixed: Mapping[str, float] | None = None,
     law = fit.law
     cols = set(law.inputs.values())
     if not {"N", "D"} <= cols:
-        raise ValueError(f"this decision needs a law of N and D; law {law.name!r} has inputs "
+        raise InputError(f"this decision needs a law of N and D; law {law.name!r} has inputs "
                          f"{sorted(cols)} (fit e.g. 'chinchilla' or 'kaplan_nd')")
     fixed = dict(fixed or {})
     missing = cols - {"N", "D"} - set(fixed)
     if missing:
-        raise ValueError(f"law {law.name!r} also needs input(s) {sorted(missing)}: pass them as "
+        raise InputError(f"law {law.name!r} also needs input(s) {sorted(missing)}: pass them as "
                          f"keywords, e.g. {sorted(missing)[0]}=...")
     unknown = set(fixed) - (cols - {"N", "D"})
     if unknown:
-        raise ValueError(f"law {law.name!r} takes no fixed input(s) {sorted(unknown)}")
+        raise InputError(f"law {law.name!r} takes no fixed input(s) {sorted(unknown)}")
     params = params if params is not None else all_draws(fit, structural)
     columns = {name: params[name][:, None] for name in law.parameters}
     logs = {col: np.log(positive_array(col, value)[0]) for col, value in fixed.items()}
@@ -207,7 +215,7 @@ def search_bounds(fit: FitRecord, bounds=None) -> tuple[float, float]:
     if bounds is not None:
         lo, hi = (float(b) for b in bounds)
         if not (0 < lo < hi and np.isfinite(hi)):
-            raise ValueError(f"bounds must be (low, high) tokens per parameter with 0 < low < high, got {bounds!r}")
+            raise InputError(f"bounds must be (low, high) tokens per parameter with 0 < low < high, got {bounds!r}")
         return lo, hi
     if fit.structural is None or not (fit.runs.has("N") and fit.runs.has("D")):
         return TOKENS_PER_PARAM_BOUNDS
@@ -229,14 +237,14 @@ def optimum(fit: FitRecord, log_ck, *, method: str = "auto", bounds=None,
     work arrays in cache (about 3x faster than whole-array numpy here).
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise InputError(f"method must be one of {METHODS}, got {method!r}")
     loss_function(fit, fixed, {p: np.ones(1) for p in fit.law.parameters}, structural=False)  # checks inputs first
     general = cost is not None and not cost.plain
     terms = chinchilla_terms(fit.law) if fit.structural is None and not general else None  # no closed form
     if method == "closed_form" and terms is None:
         why = ("its cost model is not C = k·N·D, and is not" if general else
                "its structural term is not" if fit.structural is not None else f"law {fit.law.name!r} is not")
-        raise ValueError(f"no closed form: {why} of the Chinchilla form E + A/N**alpha + B/D**beta; "
+        raise InputError(f"no closed form: {why} of the Chinchilla form E + A/N**alpha + B/D**beta; "
                          "use method='numeric' (or 'auto')")
     used = "closed_form" if method != "numeric" and terms is not None else "numeric"
     bounds = search_bounds(fit, bounds)

@@ -30,12 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import FormulaError
+from ..core.errors import FormulaError, InputError
 
 __all__ = ["Formula", "Ops", "NUMPY_OPS", "pytensor_ops", "parse", "Quantity"]
 
 FUNCTIONS = {"log": 1, "exp": 1, "sqrt": 1, "logaddexp": 2, "min": 2, "max": 2}
 MAX_LENGTH = 2000
+MAX_DEPTH = 100  # nesting levels of the expression tree
+_CONSTANT_FUNCTIONS = {"log": math.log, "exp": math.exp, "sqrt": math.sqrt, "min": min, "max": max,
+                       "logaddexp": lambda a, b: max(a, b) + math.log1p(math.exp(-abs(a - b)))}
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
@@ -111,7 +114,7 @@ class Quantity:
 
     def __init__(self, *, value_fn=None, log_fn=None, positive: bool, ops: Ops):
         if value_fn is None and log_fn is None:
-            raise ValueError("a Quantity needs a value or a log")
+            raise InputError("a Quantity needs a value or a log")
         self._value = self._log = None
         self.positive = positive
         # no closure over self (it would be a reference cycle, keeping every cached array alive
@@ -181,9 +184,58 @@ def parse(source: str, allowed: set[str] | frozenset[str], *, what: str = "formu
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"{what} {source!r} is not a valid expression: {exc.msg}") from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise FormulaError(f"{what} is nested {depth} levels deep (at most {MAX_DEPTH}); simplify it")
     names: set[str] = set()
     _check(tree.body, text, set(allowed), names, what)
+    _fold(tree.body, text, what)
     return Formula(source=source, tree=tree, names=frozenset(names))
+
+
+def _depth(root: ast.AST) -> int:
+    """The expression's nesting depth, counted without recursion (a long formula cannot overflow the stack)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _fold(node: ast.AST, text: str, what: str) -> float | None:
+    """The value of a constant sub-expression (None if it involves a name); refuses a division by
+    zero, a non-finite result or a constant that cannot be computed, naming the sub-expression."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp):
+        v = _fold(node.operand, text, what)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.Call):
+        values = [_fold(a, text, what) for a in node.args]
+        if any(v is None for v in values):
+            return None
+        return _constant(lambda: float(_CONSTANT_FUNCTIONS[node.func.id](*values)), node, text, what)
+    if isinstance(node, ast.BinOp):
+        a, b = _fold(node.left, text, what), _fold(node.right, text, what)
+        if isinstance(node.op, ast.Div) and b == 0:
+            raise FormulaError(f"{what}: division by zero in {_token(node, text)!r}")
+        if a is None or b is None:
+            return None
+        ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b, ast.Div: lambda: a / b,
+               ast.Pow: lambda: float(a ** b)}
+        return _constant(ops[type(node.op)], node, text, what)
+    return None
+
+
+def _constant(compute, node: ast.AST, text: str, what: str) -> float:
+    try:
+        value = compute()
+    except (ArithmeticError, ValueError, TypeError):
+        value = math.nan
+    if isinstance(value, complex) or not math.isfinite(value):
+        raise FormulaError(f"{what}: the constant {_token(node, text)!r} has no finite real value")
+    return value
 
 
 def _token(node: ast.AST, text: str) -> str:

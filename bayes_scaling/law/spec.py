@@ -187,6 +187,14 @@ def load_law(law: str | Path | Mapping[str, Any] | LawSpec) -> LawSpec:
     return spec_from_dict(raw, origin=str(path))
 
 
+_RESERVED = frozenset({"sigma", "nu", "run_sd", "run_effect", "run_z"})
+
+
+def _reserved(name: str) -> bool:
+    """A parameter name the PyMC model already uses (noise, run effects, pooling, the reference scale)."""
+    return (name in _RESERVED or name.startswith(("log_", "gp_")) or name.endswith(("_ref", "_tau", "_z")))
+
+
 def spec_from_dict(raw: dict[str, Any], origin: str = "dict") -> LawSpec:
     """Parse and check a spec dict (the TOML content)."""
     raw = copy.deepcopy(raw)
@@ -208,6 +216,11 @@ def spec_from_dict(raw: dict[str, Any], origin: str = "dict") -> LawSpec:
     params_raw = raw["parameters"]
     if not isinstance(params_raw, dict) or not params_raw:
         raise LawError(f"{where}: parameters must be a non-empty table")
+    reserved = sorted(p for p in params_raw if _reserved(str(p)))
+    if reserved:
+        raise LawError(f"{where}: parameter name(s) {reserved} are reserved for the model's own variables "
+                       f"({', '.join(sorted(_RESERVED))}, and names starting with log_ or gp_ or ending in "
+                       "_ref, _tau or _z): rename them, e.g. sigma -> s0")
     clash = set(inputs) & set(params_raw)
     if clash:
         raise LawError(f"{where}: names used both as input and parameter: {sorted(clash)}")
@@ -287,6 +300,8 @@ def _check_positive(spec: LawSpec, where: str) -> None:
     if not spec.formula.is_positive(positive):
         import warnings
 
+        from ..core.errors import LawWarning
+
         warnings.warn(f"{where}: the formula is not provably positive (it uses '-' or a real-valued "
                       "parameter), so log(response) is taken numerically; draws where it is <= 0 "
-                      "are rejected by the sampler", stacklevel=3)
+                      "are rejected by the sampler", LawWarning, stacklevel=3)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..core.intervals import quantile_bands as quantiles
 from ..posterior.predict import log_mean_draws
 from ..pymc_model.structure import group_index, run_index
@@ -37,14 +38,14 @@ def observed(fit: FitRecord, column: str) -> np.ndarray | None:
 def observed_range(fit: FitRecord, column: str) -> tuple[float, float]:
     x = observed(fit, column)
     if x is None:
-        raise ValueError(f"the runs have no column {column!r}")
+        raise InputError(f"the runs have no column {column!r}")
     return float(np.min(x)), float(np.max(x))
 
 
 def positive(name: str, values) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
     if arr.size == 0 or not (np.isfinite(arr) & (arr > 0)).all():
-        raise ValueError(f"{name} must be finite and > 0, got {values!r}")
+        raise InputError(f"{name} must be finite and > 0, got {values!r}")
     return arr
 
 

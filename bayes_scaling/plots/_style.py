@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ..core.errors import InputError
 from ..core.formatting import math_number
 from ..data.units import CANONICAL_UNITS
 
@@ -130,7 +131,7 @@ def as_probs(prob) -> tuple[float, ...]:
     """A probability or several, checked, widest first."""
     probs = tuple(float(p) for p in np.atleast_1d(prob))
     if not probs or any(not 0 < p < 1 for p in probs):
-        raise ValueError(f"prob must be in (0, 1) (one value or several), got {prob!r}")
+        raise InputError(f"prob must be in (0, 1) (one value or several), got {prob!r}")
     return tuple(sorted(set(probs), reverse=True))
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB
 from ..decisions.allocation import allocate
 from ..decisions.groups import compare_groups, rank_groups
@@ -47,10 +48,10 @@ def plot_families(fit: FitRecord, *, C, N=None, prob: float = DEFAULT_PROB) -> F
         The fit has no per-group parameters.
     """
     if not fit.structure.varying:
-        raise ValueError("plot_families needs a fit with per-group parameters: "
+        raise InputError("plot_families needs a fit with per-group parameters: "
                          "bs.fit(runs, law=..., pooled=['alpha', 'E']) with a 'group' column")
     if not 0 < float(prob) < 1:
-        raise ValueError(f"prob must be in (0, 1), got {prob!r}")
+        raise InputError(f"prob must be in (0, 1), got {prob!r}")
     C = float(positive("C", C)[0])
     inputs = {"C": C}
     if N is not None:

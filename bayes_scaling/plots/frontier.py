@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB
 from ..data.units import PF_DAY_FLOPS
 from ..decisions.allocation import allocate_draws
@@ -93,7 +94,7 @@ def plot_frontier(fit: FitRecord, *, budgets=None, prob=(0.5, DEFAULT_PROB), ref
         The law has no inputs N and D.
     """
     if not has_nd(fit):
-        raise ValueError(f"plot_frontier needs a law of N and D (the compute-optimal allocation under "
+        raise InputError(f"plot_frontier needs a law of N and D (the compute-optimal allocation under "
                          f"C = k·N·D); law {fit.law.name!r} has inputs {sorted(fit.law.inputs.values())}")
     probs = as_probs(prob)
     budgets = None if budgets is None else positive("budgets", budgets)

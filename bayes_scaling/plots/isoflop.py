@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB
 from ..decisions.allocation import allocate
 from ._data import fixed_inputs, has_nd, observed, observed_range, positive, quantiles, targets
@@ -62,11 +63,11 @@ def plot_isoflop(fit: FitRecord, budgets, *, prob: float = DEFAULT_PROB, group: 
         The law has no inputs N and D.
     """
     if not has_nd(fit):
-        raise ValueError(f"plot_isoflop needs a law of N and D (IsoFLOP curves vary N at fixed C = k·N·D); "
+        raise InputError(f"plot_isoflop needs a law of N and D (IsoFLOP curves vary N at fixed C = k·N·D); "
                          f"law {fit.law.name!r} has inputs {sorted(fit.law.inputs.values())}")
     budgets = np.sort(positive("budgets", budgets))
     if not 0 < float(prob) < 1:
-        raise ValueError(f"prob must be in (0, 1), got {prob!r}")
+        raise InputError(f"prob must be in (0, 1), got {prob!r}")
     prob = float(prob)
     items = targets(fit, group)
     fig, axes = new_figure(1, len(items), figsize=(5.2 + 4.2 * (len(items) - 1) + 2.6, 4.6), sharex=True,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ._data import replicate_log
 from ._style import DATA, POSTERIOR, detach, styled
 
@@ -39,7 +40,7 @@ def _selected(fit: FitRecord, dataset, var_names: Sequence[str] | None, where: s
     missing = [n for n in names if n not in dataset.data_vars]
     if missing:
         available = [v for v in dataset.data_vars if not v.endswith("_z")]
-        raise ValueError(f"{where} has no variable(s) {missing}; available: {available}")
+        raise InputError(f"{where} has no variable(s) {missing}; available: {available}")
     out = {}
     for n in names:
         values = dataset[n]
@@ -129,7 +130,7 @@ def plot_prior_posterior(fit: FitRecord, *, var_names: Sequence[str] | None = No
     from ..pymc_model.build import build_model
 
     if int(n_prior) < 10:
-        raise ValueError(f"n_prior must be at least 10, got {n_prior}")
+        raise InputError(f"n_prior must be at least 10, got {n_prior}")
     model = build_model(fit.law, fit.runs, fit.likelihood, fit.structure)
     names = list(fit.law.parameters) if var_names is None else var_names
     with model:
@@ -167,7 +168,7 @@ def plot_ppc(fit: FitRecord, *, n_draws: int = 100, seed: int = 0) -> Figure:
     from ..pymc_model.build import observed_name
 
     if int(n_draws) < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+        raise InputError(f"n_draws must be at least 1, got {n_draws}")
     name = observed_name(fit.law) + "_obs"
     rep = replicate_log(fit, seed)
     rep = rep.reshape(-1, rep.shape[-1])

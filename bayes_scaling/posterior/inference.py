@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import DiscrepancyError
+from ..core.errors import DiscrepancyError, InputTypeError
 from ..data.checkpoints import drop_warmup
 from ..data.runs import Runs, check_runs_for_law, load_runs
 from ..law.spec import LawSpec, load_law
@@ -173,7 +173,7 @@ def _grouped_options(structure: StructureOptions | None, sampling: SamplerSettin
     """The structure and sampler records of a fit, with the old flat keywords applied on top."""
     unknown = sorted(set(options) - set(SAMPLER_KEYWORDS) - set(STRUCTURE_KEYWORDS))
     if unknown:
-        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}; sampler settings: "
+        raise InputTypeError(f"fit() got unexpected keyword argument(s) {unknown}; sampler settings: "
                         f"{', '.join(SAMPLER_KEYWORDS)}; structure: {', '.join(STRUCTURE_KEYWORDS)}")
     structure = replace(structure or StructureOptions(), **{k: options[k] for k in STRUCTURE_KEYWORDS if k in options})
     sampling = replace(sampling or SamplerSettings(), **{k: options[k] for k in SAMPLER_KEYWORDS if k in options})

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.errors import DecisionInputError, InputError
 from ..core.intervals import decades_beyond, decades_beyond_ranges, interval_columns
 from ..law.evaluate import log_value
 from ..law.spec import LawSpec
@@ -34,7 +35,7 @@ def _param_values(law: LawSpec, posterior: xr.Dataset, group_idx: np.ndarray | N
         var = posterior[name]
         if "group" in var.dims:
             if group_idx is None:
-                raise ValueError(f"parameter {name!r} varies by group: say which group (group=...)")
+                raise InputError(f"parameter {name!r} varies by group: say which group (group=...)")
             out[name] = var.transpose("chain", "draw", "group").values[..., group_idx]  # (chain, draw, n)
         else:
             out[name] = var.values[..., None]  # (chain, draw, 1)
@@ -54,6 +55,25 @@ def log_mean_draws(law: LawSpec, posterior: xr.Dataset, inputs: Mapping[str, np.
     return np.broadcast_to(out, (*posterior["sigma"].shape, len(next(iter(inputs.values())))))
 
 
+def _input_array(name: str, value) -> np.ndarray:
+    """An input as a 1-D float array; booleans and non-numbers are refused (True is not N = 1)."""
+    raw = np.atleast_1d(np.asarray(value, dtype=object)).ravel()
+    if any(isinstance(v, (bool, np.bool_)) for v in raw):
+        raise DecisionInputError(f"input {name!r} got a boolean ({value!r}); give a number")
+    try:
+        return np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+    except (TypeError, ValueError, OverflowError):
+        raise DecisionInputError(f"input {name!r} must be numbers, got {value!r:.80}") from None
+
+
+def _positive_column(name: str, values: np.ndarray, derived: bool = False) -> None:
+    bad = ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        how = " (derived from the other two of N, D, C: are their units right?)" if derived else ""
+        raise DecisionInputError(f"input {name!r}{how} must be finite and > 0; bad at position(s) "
+                                 f"{np.flatnonzero(bad)[:5].tolist()}: {values[bad][:5].tolist()}")
+
+
 def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, object]) -> pd.DataFrame:
     """The input table for a prediction: broadcast the given columns, derive N/D/C from C = k·N·D.
 
@@ -67,31 +87,37 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
     allowed = needed | {"N", "D", "C"}
     unknown = set(given) - allowed
     if unknown:
-        raise ValueError(f"law {law.name!r} takes no input {sorted(unknown)} (its inputs: "
+        raise DecisionInputError(f"law {law.name!r} takes no input {sorted(unknown)} (its inputs: "
                          f"{sorted(needed)}; N, D and C are related by C = {flops_per_token:g}·N·D)")
-    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in given.items()}
+    arrays = {k: _input_array(k, v) for k, v in given.items()}
     try:
         table = pd.DataFrame(dict(zip(arrays, np.broadcast_arrays(*arrays.values())))) if arrays else None
     except ValueError:
-        raise ValueError("inputs must be scalars or arrays of one common length: got lengths "
-                         + ", ".join(f"{k}={len(v)}" for k, v in arrays.items())) from None
+        raise DecisionInputError("inputs must be scalars or arrays of one common length: got lengths "
+                                 + ", ".join(f"{k}={len(v)}" for k, v in arrays.items())) from None
     if table is None:
-        raise ValueError(f"law {law.name!r} needs input(s) {sorted(needed)}")
+        raise DecisionInputError(f"law {law.name!r} needs input(s) {sorted(needed)}")
     for col in table.columns:
-        bad = ~(np.isfinite(table[col].to_numpy()) & (table[col].to_numpy() > 0))
-        if bad.any():
-            raise ValueError(f"input {col!r} must be finite and > 0; bad at position(s) "
-                             f"{np.flatnonzero(bad)[:5].tolist()}")
+        _positive_column(col, table[col].to_numpy())
     k = flops_per_token
-    if "D" not in table and {"N", "C"} <= set(table):
-        table["D"] = table["C"] / (k * table["N"])
-    if "N" not in table and {"D", "C"} <= set(table):
-        table["N"] = table["C"] / (k * table["D"])
-    if "C" not in table and {"N", "D"} <= set(table):
-        table["C"] = k * table["N"] * table["D"]
+    if {"N", "D", "C"} <= set(table):
+        ratio = table["C"] / (k * table["N"] * table["D"])
+        off = np.flatnonzero(np.abs(ratio.to_numpy() - 1) > 1e-6)
+        if off.size:
+            raise DecisionInputError(f"N, D and C disagree (C != {k:g}·N·D) at position(s) {off[:5].tolist()}: "
+                                     "give two of the three")
+    with np.errstate(over="ignore", under="ignore"):
+        if "D" not in table and {"N", "C"} <= set(table):
+            table["D"] = table["C"] / (k * table["N"])
+        if "N" not in table and {"D", "C"} <= set(table):
+            table["N"] = table["C"] / (k * table["D"])
+        if "C" not in table and {"N", "D"} <= set(table):
+            table["C"] = k * table["N"] * table["D"]
+    for col in table.columns:
+        _positive_column(col, table[col].to_numpy(), derived=col not in arrays)
     missing = needed - set(table)
     if missing:
-        raise ValueError(f"law {law.name!r} needs input(s) {sorted(missing)}; give them "
+        raise DecisionInputError(f"law {law.name!r} needs input(s) {sorted(missing)}; give them "
                          f"(N, D or C: any two of the three)")
     return table
 
@@ -108,7 +134,7 @@ def predict_draws(law: LawSpec, posterior: xr.DataTree, inputs: pd.DataFrame, *,
     import xarray as xr
 
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     post = posterior["posterior"].to_dataset()
     log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()}, group_idx)
     if offset is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.intervals import DEFAULT_PROB
 from ..data.runs import Runs
 from ..law.spec import LawSpec
@@ -90,9 +91,9 @@ class FitRecord:
         Every method then works per group, e.g. ``fit.for_group("llama").allocate(1e24)``.
         """
         if not self.structure.varying:
-            raise ValueError("this fit has no per-group parameters (fit with pooled=[...] and a 'group' column)")
+            raise InputError("this fit has no per-group parameters (fit with pooled=[...] and a 'group' column)")
         if str(group) not in self.structure.groups:
-            raise ValueError(f"unknown group {group!r}; groups: {list(self.structure.groups)}")
+            raise InputError(f"unknown group {group!r}; groups: {list(self.structure.groups)}")
         tree = self.posterior.copy()
         post = tree["posterior"].to_dataset().sel(group=str(group)).drop_vars("group")
         keep = [v for v in post.data_vars if not v.endswith("_z")]
@@ -185,7 +186,7 @@ class FitRecord:
         fit = self
         if group is not None or self.structure.varying:
             if group is None:
-                raise ValueError(f"this fit's parameters vary by group: pass group= one of {self.groups}")
+                raise InputError(f"this fit's parameters vary by group: pass group= one of {self.groups}")
             fit = self.for_group(group)
         return fit, _predict.resolve_inputs(fit.law, fit.runs.flops_per_token, given)
 

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import InputError
 from ._compile_source import gen_source
 
 __all__ = ["Entry", "compile_model", "cache_dir", "enabled", "model_key", "LAST"]
@@ -97,7 +98,7 @@ class Entry:
             self._support = _support_point_fn(self.model)
         x0 = self._support()
         if x0.shape != (self.compiled.n_dim,):
-            raise ValueError(f"initial point has shape {x0.shape}, expected ({self.compiled.n_dim},)")
+            raise InputError(f"initial point has shape {x0.shape}, expected ({self.compiled.n_dim},)")
         x0.flags.writeable = False
 
         def initial_point(seed=None):
@@ -272,10 +273,10 @@ def _shared_layout(cp, shared_var_keys, shared_data):
     for k in shared_data:
         off = [base + rec.fields[f][1] + rec[f].fields[k][1] for f in ("data", "size", "shape")]
         if any(o % 8 for o in off) or rec["data"][k].itemsize != 8 or rec["shape"][k].base.itemsize != 8:
-            raise ValueError("unexpected user_data layout")
+            raise InputError("unexpected user_data layout")
         offsets[k] = [int(o) for o in off]
     if user_data.dtype.itemsize % 8:
-        raise ValueError("unexpected user_data size")
+        raise InputError("unexpected user_data size")
     return user_data, offsets, user_data.dtype.itemsize // 8
 
 
@@ -336,16 +337,16 @@ def _from_meta(cp, model, meta, cdir: Path, point: dict):
     info = meta["shape_info"]
     names, shapes = info["names"], [tuple(s) for s in info["shapes"]]
     if names[:len(free)] != free or [np.shape(point[n]) for n in free] != shapes[:len(free)]:
-        raise ValueError("free variables differ from the cached model")
+        raise InputError("free variables differ from the cached model")
     shared_vars = [model[s["name"]] for s in meta["shared"]]
     shared_var_keys, shared_data = _shared_arrays(shared_vars)
     for s, var in zip(meta["shared"], shared_vars):
         arr = shared_data[s["key"]]
         if shared_var_keys[var] != s["key"] or arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
-            raise ValueError(f"shared variable {s['name']} differs from the cached model")
+            raise InputError(f"shared variable {s['name']} differs from the cached model")
     user_data, offsets, nwords = _shared_layout(cp, shared_var_keys, shared_data)
     if nwords != meta["nwords"] or any(offsets[s["key"]] != s["offsets"] for s in meta["shared"]):
-        raise ValueError("user_data layout differs from the cached model")
+        raise InputError("user_data layout differs from the cached model")
     mod = _load_module(cdir, meta["module"], None, meta["source_sha256"])
     logp_c = _cfunc(mod.logp_c, "logp", True)  # fails (logp_inner is None) unless numba's cache hits
     exp_c = _cfunc(mod.expand_c, "expand", True)
@@ -385,7 +386,7 @@ def _load_module(cdir: Path, name: str, src: str | None, sha: str):
     if src is not None and not path.is_file():
         _write_atomic(path, src)
     if _sha(path.read_text()) != sha:
-        raise ValueError(f"{path} does not match its hash")
+        raise InputError(f"{path} does not match its hash")
     spec = importlib.util.spec_from_file_location(f"bayes_scaling_cfunc_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..law.formula import Quantity, pytensor_ops
 from ..law.spec import LawSpec
 from .discrepancy import Discrepancy, prepare, projected_basis, pymc_term
@@ -77,7 +78,7 @@ def resolve_likelihood(likelihood: str, structure: Structure | None, n_rows: int
     (:func:`bayes_scaling.posterior.diagnostics.noise_checks`).
     """
     if likelihood not in LIKELIHOOD_CHOICES:
-        raise ValueError(f"likelihood must be one of {LIKELIHOOD_CHOICES}, got {likelihood!r}")
+        raise InputError(f"likelihood must be one of {LIKELIHOOD_CHOICES}, got {likelihood!r}")
     if likelihood != "auto":
         return likelihood, "as requested"
     if structure is not None and structure.run_effect and n_rows >= AUTO_NORMAL_MIN_ROWS:
@@ -136,7 +137,7 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
     import pymc as pm
 
     if likelihood not in LIKELIHOODS:
-        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        raise InputError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     structure = structure or Structure()
     ops = pytensor_ops()
     values = model_data(law, runs, structure, likelihood, discrepancy)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..law.spec import LawSpec
 from .build import build_model, model_data
 
@@ -78,19 +79,22 @@ class SamplerSettings:
     def validate(self) -> None:
         """Raise ValueError for a setting out of range."""
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+            raise InputError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
         for name in ("draws", "tune", "chains"):
             value = getattr(self, name)
             if name == "tune" and value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))
+                                      or not 0 <= self.seed < 2**63):
+            raise InputError(f"seed must be an integer from 0 to 2**63 - 1, got {self.seed!r}")
         if self.target_accept is not None and not 0 < self.target_accept < 1:
-            raise ValueError(f"target_accept must be in (0, 1), got {self.target_accept}")
+            raise InputError(f"target_accept must be in (0, 1), got {self.target_accept}")
         if not isinstance(self.remedy, bool):
-            raise ValueError(f"remedy must be True or False, got {self.remedy!r}")
+            raise InputError(f"remedy must be True or False, got {self.remedy!r}")
         if self.adaptation not in ("diag", "low_rank"):
-            raise ValueError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
+            raise InputError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
 
     def resolved(self) -> SamplerSettings:
         """A copy with the seed, cores, tune (1000) and target_accept (0.9) filled in (the seed is recorded

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
+
 if TYPE_CHECKING:
     from ..data.runs import Runs
     from ..law.spec import LawSpec
@@ -143,32 +145,32 @@ def resolve_structure(runs: Runs, law: LawSpec, pooled: str | Sequence[str] | No
         varying: list[str] = []
     elif isinstance(pooled, str):
         if pooled != "all":
-            raise ValueError(f"pooled must be a list of parameter names, [] or 'all'; got {pooled!r}")
+            raise InputError(f"pooled must be a list of parameter names, [] or 'all'; got {pooled!r}")
         varying = names
     else:
         varying = list(dict.fromkeys(pooled))
         unknown = [p for p in varying if p not in law.parameters]
         if unknown:
-            raise ValueError(f"pooled names {unknown} are not parameters of law {law.name!r} "
+            raise InputError(f"pooled names {unknown} are not parameters of law {law.name!r} "
                              f"(its parameters: {names})")
     groups: tuple[str, ...] = ()
     if varying:
         if "group" not in runs.data.columns:
-            raise ValueError(f"pooled={pooled!r} needs a 'group' column in the runs table "
+            raise InputError(f"pooled={pooled!r} needs a 'group' column in the runs table "
                              "(load_runs(..., group='<your family column>'))")
         groups = tuple(str(g) for g in pd.unique(runs.data["group"].astype(str)))
         if len(groups) < 2:
-            raise ValueError(f"pooled={pooled!r} needs at least 2 groups; column 'group' has only {groups}")
+            raise InputError(f"pooled={pooled!r} needs at least 2 groups; column 'group' has only {groups}")
     has_run = "run" in runs.data.columns
     repeated = has_run and runs.data["run"].astype(str).duplicated().any()
     if run_effect is None:
         run_effect = bool(repeated)
     if run_effect and not has_run:
-        raise ValueError("run_effect=True needs a 'run' column (the run id of each checkpoint row)")
+        raise InputError("run_effect=True needs a 'run' column (the run id of each checkpoint row)")
     run_ids = tuple(str(r) for r in pd.unique(runs.data["run"].astype(str))) if run_effect else ()
     for name, value in (("group_scale", group_scale), ("run_scale", run_scale)):
         if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be finite and > 0, got {value}")
+            raise InputError(f"{name} must be finite and > 0, got {value}")
     if run_centered is None:
         rows_per_run = runs.data["run"].astype(str).value_counts() if run_effect else None
         run_centered = rows_per_run is not None and float(rows_per_run.median()) >= CENTERED_MIN_ROWS
@@ -195,6 +197,6 @@ def _index(labels: np.ndarray, known: tuple[str, ...], column: str) -> np.ndarra
     lookup = {g: i for i, g in enumerate(known)}
     missing = sorted(set(labels) - set(lookup))
     if missing:
-        raise ValueError(f"column {column!r} has labels {missing[:5]} that the fit does not know "
+        raise InputError(f"column {column!r} has labels {missing[:5]} that the fit does not know "
                          f"(it knows {list(known)[:10]})")
     return np.array([lookup[g] for g in labels], dtype=np.int64)

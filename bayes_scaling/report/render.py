@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import InputError
 from ..core.files import atomic_write
 from .context import report_context
 
@@ -39,7 +40,7 @@ def write_report(fit: FitRecord, path: str | Path, **kwargs) -> Path:
     path = Path(path)
     kind = "md" if path.suffix.lower() in (".md", ".markdown") else "html"
     if kind == "html" and path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"report path must end in .html or .md, got {path.name!r}")
+        raise InputError(f"report path must end in .html or .md, got {path.name!r}")
     ctx = report_context(fit, **kwargs)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]) if kind == "html" else False,
