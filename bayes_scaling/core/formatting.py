@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["exact", "fmt", "fmt_number", "fmt_count", "math_number", "interval_text"]
+__all__ = ["exact", "fmt", "fmt_number", "fmt_count", "math_number", "interval_text", "short_label"]
 
 
 def exact(x: float) -> str:
@@ -27,6 +27,16 @@ def exact(x: float) -> str:
             break
     mantissa, sep, exponent = text.partition("e")
     return f"{mantissa}e{int(exponent)}" if sep else text
+
+
+def short_label(text: Any, width: int = 40) -> str:
+    """A label for a figure: at most ``width`` characters (the middle cut out, marked ``…``); tables
+    keep the full text. A 100,000-character group name would otherwise be laid out in full."""
+    s = str(text)
+    if len(s) <= width:
+        return s
+    head = (width - 1) // 2 + (width - 1) % 2
+    return s[:head] + "…" + s[len(s) - (width - 1 - head):]
 
 
 def fmt(x: Any, digits: int = 3) -> str:

@@ -99,8 +99,8 @@ def closest(name: Any, choices: Sequence[Any]) -> str | None:
 
 # ----------------------------------------------------------------------------- input
 def check_flops_per_token(value: float) -> float:
-    """``value`` as a float; ValueError unless finite and > 0."""
-    k = float(value)
+    """``value`` as a float; InputError unless a finite number > 0 (not a bool, not text)."""
+    k = float(value) if is_number(value) else math.nan
     if not (math.isfinite(k) and k > 0):
         raise InputError(f"flops_per_token must be finite and > 0, got {value!r}")
     return k

@@ -17,7 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ..core.errors import InputError
-from ..core.formatting import math_number
+from ..core.formatting import math_number, short_label
 from ..data.units import CANONICAL_UNITS
 
 __all__ = ["RC", "DATA", "POSTERIOR", "REFERENCE", "EXTRAPOLATION", "GROUP_COLORS", "styled", "new_figure",
@@ -151,6 +151,7 @@ def draw_bands(ax, x, bands: dict, color, *, label_prefix: str | None = None, zo
 
 
 def median_line(ax, x, y, color, *, observed: tuple[float, float] | None = None, label=None, zorder=3, **kw):
+    label = None if label is None else short_label(label)
     """The posterior-median curve: solid over the observed range, dashed beyond it."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -201,6 +202,7 @@ def legend(ax, probs: Sequence[float] = (), *, color="#7f7f7f", figure: bool = F
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
+    labels = [short_label(label) for label in labels]
     for p in sorted(probs):
         handles.append(Patch(facecolor=color, alpha=band_alpha(p, probs) + 0.1, edgecolor="none"))
         labels.append(f"{p:.0%} interval")

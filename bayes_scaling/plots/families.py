@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.formatting import short_label
 from ..core.intervals import DEFAULT_PROB
 from ..decisions.allocation import allocate
 from ..decisions.groups import compare_groups, rank_groups
@@ -91,7 +92,7 @@ def _forest(ax, fit, post, p, groups, colors, prob):
         ax.axvline(float(np.median(post[centre].values)), color="#7f7f7f", linestyle="--", linewidth=1.0,
                    label="population centre")
         ax.legend(loc="lower right", fontsize=7.5)
-    ax.set_yticks(y, groups)
+    ax.set_yticks(y, [short_label(g) for g in groups])
     ax.set_ylim(-0.6, len(groups) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_title(f"{p}: median, 50% and {prob:.0%} intervals", fontsize=10, loc="left")
@@ -115,8 +116,9 @@ def _matrix(fig, ax, fit, groups, inputs, prob):
                 v = m[a, b]
                 ax.text(b, a, f"{v:.2f}", ha="center", va="center", fontsize=9,
                         color="white" if abs(v - 0.5) > 0.3 else "black")
-    labels = [f"{g}\nP(best) {ranks.loc[g, 'p_best']:.2f}" for g in groups]
-    ax.set_xticks(range(k), groups, rotation=30 if k > 3 else 0, ha="right" if k > 3 else "center")
+    labels = [f"{short_label(g)}\nP(best) {ranks.loc[g, 'p_best']:.2f}" for g in groups]
+    ax.set_xticks(range(k), [short_label(g) for g in groups], rotation=30 if k > 3 else 0,
+                  ha="right" if k > 3 else "center")
     ax.set_yticks(range(k), labels)
     ax.grid(False)
     for side in ("top", "right"):

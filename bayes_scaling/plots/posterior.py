@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.formatting import short_label
 from ._data import replicate_log
 from ._style import DATA, POSTERIOR, detach, styled
 
@@ -46,8 +47,14 @@ def _selected(fit: FitRecord, dataset, var_names: Sequence[str] | None, where: s
         values = dataset[n]
         out[_display_name(fit, n)] = np.log10(values) if _display_name(fit, n) != n else values
     data = xr.Dataset(out)
-    # arviz-plots' prior/posterior plot uses a "group" dimension of its own
-    return data.rename({"group": "grp"}) if "group" in data.dims else data
+    if "group" not in data.dims:
+        return data
+    # arviz-plots' prior/posterior plot uses a "group" dimension of its own; panel titles show the
+    # labels, shortened (a 100,000-character group name would be laid out in full)
+    short = [short_label(g) for g in data["group"].values]
+    if len(set(short)) < len(short):
+        short = [f"{i}: {s}" for i, s in enumerate(short)]
+    return data.assign_coords(group=short).rename({"group": "grp"})
 
 
 def _n_panels(dataset) -> int:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.formatting import short_label
 from ._data import log_mean_at_runs, observed, residual_scale
 from ._style import DATA, axis_label, finish, group_colors, new_figure, styled
 
@@ -61,7 +62,7 @@ def plot_residuals(fit: FitRecord) -> Figure:
 
         for g, c in colors.items():
             handles.append(Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="white"))
-            labels.append(g)
+            labels.append(short_label(g))
     fig.legend(handles, labels, loc="outside right center", fontsize=8)
     return finish(fig, f"{fit.law.name}: residuals of log {fit.law.response} "
                        f"(observed − posterior median of the law), {len(fit.runs)} runs")

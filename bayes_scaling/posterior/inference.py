@@ -107,8 +107,10 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     discrepancy, disc_choice = resolve_discrepancy(discrepancy, len(runs))
     check_discrepancy("gp" if discrepancy == "gp" else None, spec, resolved)
     disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy == "gp" else None
-    sampling = replace(sampling, tune=sampling.tune or (1000 if disc is None else 2000),
-                       target_accept=sampling.target_accept or (0.9 if disc is None else 0.95),
+    sampling.validate()
+    sampling = replace(sampling, tune=(1000 if disc is None else 2000) if sampling.tune is None else sampling.tune,
+                       target_accept=((0.9 if disc is None else 0.95) if sampling.target_accept is None
+                                      else sampling.target_accept),
                        progress=interactive() if sampling.progress is None else sampling.progress)
     trace, used, remedy = _sample(spec, runs, likelihood, sampling, resolved, disc)
     if collapsed(resolved, likelihood):  # the sampler integrated the run offsets out: draw them now

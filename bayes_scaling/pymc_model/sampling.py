@@ -104,9 +104,11 @@ class SamplerSettings:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
-        return SamplerSettings(self.sampler, int(self.draws), int(self.tune or 1000), int(self.chains), cores,
-                               int(seed), self.adaptation, float(self.target_accept or 0.9), bool(self.progress), {},
-                               self.compile_cache, self.remedy)
+        tune = 1000 if self.tune is None else self.tune
+        accept = 0.9 if self.target_accept is None else self.target_accept
+        return SamplerSettings(self.sampler, int(self.draws), int(tune), int(self.chains), cores, int(seed),
+                               self.adaptation, float(accept), bool(self.progress), {}, self.compile_cache,
+                               self.remedy)
 
     def remedied(self) -> SamplerSettings:
         """The settings of the second run when the first is flagged (see ``remedy``)."""
