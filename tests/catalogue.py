@@ -106,6 +106,23 @@ def _runs_structure() -> list[Case]:
         ("a source that is not a table", lambda t: bs.load_runs(42), bs.InputTypeError, "DataFrame or a path"),
         ("a list of rows", lambda t: bs.load_runs([{"N": 1}]), bs.InputTypeError, "DataFrame or a path"),
     ]
+    ck = pd.DataFrame({"run": ["a", "a", "a", "b"], "step": [1.0, 2.0, 2.0, 1.0], "N": [1e8] * 4,
+                       "D": [1e9, 2e9, 3e9, 1e9], "loss": [3.0, 2.9, 2.8, 3.1]})
+    rows += [
+        ("group labels 1 and '1'", lambda t: bs.load_runs(f.assign(group=[1, "1", "a", "a"])), bs.RunsValidationError,
+         r"column 'group' has labels that read the same but differ in type \('1' and 1\)"),
+        ("run labels True and 'True'", lambda t: bs.load_runs(f.assign(run=pd.Series([True, "True", "x", "y"],
+                                                                                    dtype=object))),
+         bs.RunsValidationError, r"column 'run' has labels that read the same but differ in type \('True' and True\)"),
+        ("a checkpoint step repeated within a run", lambda t: bs.load_runs(ck), bs.RunsValidationError,
+         "column 'step' repeats a step within a run at rows 1 and 2"),
+        ("tokens seen falling as the step rises",
+         lambda t: bs.load_runs(ck.assign(step=[1.0, 2.0, 3.0, 1.0], D=[1e9, 3e9, 2e9, 1e9])),
+         bs.RunsValidationError, "column 'D' falls while the step rises within a run at row 2"),
+        ("no input column mapped", lambda t: bs.load_runs(f.rename(columns={"N": "params", "D": "tokens"})
+                                                          .drop(columns="step")),
+         bs.RunsValidationError, "no input column found.*'params', 'tokens'"),
+    ]
     for label, value in (("None", None), ("-1", -1.0), ("NaN", np.nan), ("text", "x"), ("True", True)):
         rows.append((f"c_rtol = {label}", lambda t, v=value: bs.load_runs(f, c_rtol=v), bs.InputError, "c_rtol"))
     for label, value in (("0", 0.0), ("-6", -6.0), ("inf", np.inf), ("NaN", np.nan), ("text", "six"),

@@ -1,5 +1,5 @@
 """``python -m bayes_scaling.cli``: the command line."""
 
-from .commands import app
+from . import run
 
-app()
+run()

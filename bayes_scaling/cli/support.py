@@ -21,10 +21,11 @@ from ..core.errors import BayesScalingError
 from ..core.formatting import fmt_count, fmt_number
 from ..data.units import parse_size_suffix
 
-__all__ = ["format_table", "text_table", "records", "EXIT_OK", "EXIT_INVALID_INPUT", "EXIT_DIAGNOSTICS"]
+__all__ = ["format_table", "text_table", "records", "EXIT_OK", "EXIT_FAILED", "EXIT_INVALID_INPUT", "EXIT_DIAGNOSTICS"]
 
 
 EXIT_OK = 0
+EXIT_FAILED = 1  # an unexpected failure (not bad input): one line, never a traceback
 EXIT_INVALID_INPUT = 2
 EXIT_DIAGNOSTICS = 3
 

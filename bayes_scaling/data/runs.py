@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..core.errors import InputError, InputTypeError, RunsValidationError
 from ..core.formatting import exact
+from .consistency import checkpoint_problems, label_type_problems, no_input_problem, warn_implausible
 from .reading import read_table
 from .units import CANONICAL_UNITS, DEFAULT_FLOPS_PER_TOKEN
 from .validation import (
@@ -225,10 +226,13 @@ def _build(frame: pd.DataFrame, read: Mapping[str, Any], display: Mapping[str, A
         problems += consistency_problems(columns, display["C"], k, c_rtol, index)
     for name in (c for c in LABEL_COLUMNS if c in read):
         columns[name], label_problems = label_values(frame[read[name]][keep], display[name], name, index)
-        problems += label_problems
+        problems += label_problems + label_type_problems(frame[read[name]][keep], display[name], name, index)
+    problems += checkpoint_problems(columns, display, index)
     if complete:  # rows with unparsable values are left out: their NaNs could look identical
         parsed = ~unparsed[keep]
         problems += duplicate_problems(pd.DataFrame(columns)[parsed], display, index[parsed])
+    if complete:
+        warn_implausible(columns, display, index)
     if loss_warn_above is not None and "loss" in columns:
         warn_high_loss(columns["loss"], display["loss"], index, loss_warn_above)
     if problems:
@@ -285,6 +289,7 @@ def load_runs(source: Any, *, flops_per_token: float = DEFAULT_FLOPS_PER_TOKEN, 
     frame = read_table(source)
     read, problems = _resolve_columns(frame, columns)
     problems += missing_response([*read, *(c for c in columns if c in RESPONSE_COLUMNS)])
+    problems += [] if problems else no_input_problem(read, list(frame.columns))
     try:
         return _build(frame, read, read, k, problems=problems, derived=None, c_rtol=c_rtol,
                       dropna=bool(dropna), loss_warn_above=loss_warn_above)
