@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import RunsWarning
-from .validation import Problem, column_problem, column_text, rows_text
+from .validation import Problem, column_problem, column_text, missing_label, rows_text
 
 __all__ = ["label_type_problems", "checkpoint_problems", "no_input_problem", "warn_implausible", "INPUT_COLUMNS",
            "PLAUSIBLE"]
@@ -30,7 +30,7 @@ def label_type_problems(raw: pd.Series, shown: Any, name: str, index: pd.Index) 
     values = raw.to_numpy(dtype=object)
     seen: dict[str, set] = {}
     for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if missing_label(v):
             continue
         seen.setdefault(str(v), set()).add((type(v).__name__, repr(v)))
     clash = sorted(text for text, kinds in seen.items() if len(kinds) > 1)

@@ -9,6 +9,7 @@ by their index labels.
 
 from __future__ import annotations
 
+import decimal
 import difflib
 import math
 import numbers
@@ -28,7 +29,8 @@ from .units import parse_size_suffix
 __all__ = ["CANONICAL_COLUMNS", "NUMERIC_COLUMNS", "LABEL_COLUMNS", "RESPONSE_COLUMNS", "Problem",
            "coerce_numeric", "bad_values_problem", "value_problems", "consistency_problems", "duplicate_problems",
            "label_values", "drop_missing", "warn_high_loss", "check_flops_per_token", "check_keywords",
-           "missing_response", "column_problem", "column_text", "rows_text", "closest", "derived_problems", "is_number"]
+           "missing_response", "column_problem", "column_text", "rows_text", "closest", "derived_problems", "is_number",
+           "missing_label"]
 
 CANONICAL_COLUMNS = ("N", "D", "C", "loss", "group", "run", "step", "B", "U", "B_crit")
 NUMERIC_COLUMNS = ("N", "D", "C", "loss", "step", "B", "U", "B_crit")
@@ -249,10 +251,21 @@ def duplicate_problems(table: pd.DataFrame, display: Mapping[str, Any], index: p
                     f"duplicate runs: {'; '.join(texts)}{more} (in all of columns {cols})")]
 
 
+def missing_label(value) -> bool:
+    """None, NaN (float, Decimal, even signalling), pd.NA or NaT, without comparing (a Decimal
+    sNaN raises on comparison)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, decimal.Decimal):
+        return value.is_nan()
+    return isinstance(value, float) and math.isnan(value)
+
+
 def label_values(raw: pd.Series, shown: Any, name: str, index: pd.Index) -> tuple[np.ndarray, list[Problem]]:
     """Label values as str (object array), and a problem for missing ones."""
-    missing = raw.isna().to_numpy()
-    labels = np.array([str(v) for v in raw.to_numpy(dtype=object)], dtype=object)
+    objects = raw.to_numpy(dtype=object)
+    missing = np.array([missing_label(v) for v in objects], dtype=bool)
+    labels = np.array([str(v) for v in objects], dtype=object)
     rows = index[missing].tolist()
     return labels, [column_problem(shown, name, rows, f"has missing values at {rows_text(rows)}; "
                                  f"every run needs a {name} label")] if rows else []
