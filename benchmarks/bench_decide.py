@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -24,22 +23,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_allocate import epoch_like_fit  # noqa: E402
+from bench_allocate import best_of, epoch_like_fit  # noqa: E402
 
 import bayes_scaling as bs  # noqa: E402
 from bayes_scaling.decisions.cost import CostModel  # noqa: E402
 from bayes_scaling.decisions.design import candidate_grid  # noqa: E402
 
 BUDGETS = np.logspace(19, 25, 100)
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def default_fit(path: Path):
@@ -57,8 +47,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     rows = []
     law_only = epoch_like_fit(4, 1000)
-    base = best_of(lambda: law_only.allocate(BUDGETS))
-    rec = best_of(lambda: law_only.recommend(BUDGETS))
+    base = best_of(lambda: law_only.allocate(BUDGETS), 3)
+    rec = best_of(lambda: law_only.recommend(BUDGETS), 3)
     rows += [("law only: allocate, 100 budgets (baseline)", base, 1.0, ""),
              ("law only: recommend, 100 budgets", rec, rec / base, "<= 1 s")]
     fit = default_fit(Path(args.fit))

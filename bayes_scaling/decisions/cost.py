@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..core.errors import BudgetError
 from ..core.formatting import fmt
+from .optimum import positive_array
 
 if TYPE_CHECKING:
     from ..data.runs import Runs
@@ -255,19 +256,7 @@ def budget_flops(C=None, *, gpu_hours=None, dollars=None, hardware: Hardware | N
     if len(given) != 1:
         raise BudgetError(f"give the budget once: C (FLOPs), gpu_hours or dollars; got {sorted(given) or 'none'}")
     (name, value), = given.items()
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (list, tuple))
-                                               and any(isinstance(v, (bool, np.bool_)) for v in value)):
-        raise BudgetError(f"{name} got a boolean ({value!r}); give a number")
-    try:
-        arr = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
-    except (TypeError, ValueError, OverflowError):
-        raise BudgetError(f"{name} must be numbers, got {value!r:.80}") from None
-    if arr.size == 0:
-        raise BudgetError(f"{name} is empty: give at least one budget")
-    bad = ~(np.isfinite(arr) & (arr > 0))
-    if bad.any():
-        raise BudgetError(f"{name} must be finite and > 0; bad at position(s) {np.flatnonzero(bad)[:5].tolist()}: "
-                          f"{arr[bad][:5].tolist()}")
+    arr = positive_array(name, value, BudgetError)
     if name == "C":
         return arr
     if hardware is None:
