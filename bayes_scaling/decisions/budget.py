@@ -59,7 +59,7 @@ def prob_below(fit: FitRecord, target, N=None, D=None, C=None, *, flops_per_toke
         The inputs, ``target``, ``prob_below`` and ``decades_beyond_data``.
     """
     k = flops_per_token_of(fit, flops_per_token)
-    table = resolve_inputs(fit.law, k, {"N": N, "D": D, "C": C, **inputs})
+    table = resolve_inputs(fit.law, k, {"N": N, "D": D, "C": C, **inputs}, fit.observed_ranges())
     target = positive_array("target", target)
     if target.size not in (1, len(table)):
         raise InputError(f"target must be a scalar or have one value per point ({len(table)})")

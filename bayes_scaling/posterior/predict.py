@@ -74,7 +74,28 @@ def _positive_column(name: str, values: np.ndarray, derived: bool = False) -> No
                                  f"{np.flatnonzero(bad)[:5].tolist()}: {values[bad][:5].tolist()}")
 
 
-def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, object]) -> pd.DataFrame:
+def _warn_implausible(table: pd.DataFrame, observed: Mapping[str, tuple[float, float]] | None) -> None:
+    """DecisionWarning for sizes that look like wrong units (N in billions: 7 for 7e9), never changed:
+    outside the plausible range and three decades beyond the fit's own runs."""
+    import warnings
+
+    from ..core.errors import DecisionWarning
+    from ..data.consistency import PLAUSIBLE
+
+    for name, (low, high) in PLAUSIBLE.items():
+        if name in table:
+            v = table[name].to_numpy()
+            lo_seen, hi_seen = (observed or {}).get(name, (np.inf, 0.0))
+            below = (v < low) & (v < 1e-3 * lo_seen)
+            above = (v > high) & (v > 1e3 * hi_seen) if high is not None else np.zeros(len(v), dtype=bool)
+            odd = np.flatnonzero(below | above)
+            if odd.size:
+                warnings.warn(f"input {name!r} is {v[odd[0]]:g} at position(s) {odd[:5].tolist()}: wrong units? "
+                              "(N counts parameters, D tokens: 7B is 7e9)", DecisionWarning, stacklevel=4)
+
+
+def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, object],
+                   observed: Mapping[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """The input table for a prediction: broadcast the given columns, derive N/D/C from C = k·N·D.
 
     Raises
@@ -115,6 +136,7 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
             table["C"] = k * table["N"] * table["D"]
     for col in table.columns:
         _positive_column(col, table[col].to_numpy(), derived=col not in arrays)
+    _warn_implausible(table, observed)
     missing = needed - set(table)
     if missing:
         raise DecisionInputError(f"law {law.name!r} needs input(s) {sorted(missing)}; give them "

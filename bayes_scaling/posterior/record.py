@@ -188,7 +188,7 @@ class FitRecord:
             if group is None:
                 raise InputError(f"this fit's parameters vary by group: pass group= one of {self.groups}")
             fit = self.for_group(group)
-        return fit, _predict.resolve_inputs(fit.law, fit.runs.flops_per_token, given)
+        return fit, _predict.resolve_inputs(fit.law, fit.runs.flops_per_token, given, fit.observed_ranges())
 
     def observed_ranges(self) -> dict[str, tuple[float, float]]:
         """(min, max) of each numeric input column in the data (N, D, C when present)."""

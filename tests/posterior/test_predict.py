@@ -114,3 +114,15 @@ def test_standardized_residuals_at_the_posterior_medians():
     offset = effects[[list(st.runs).index(r) for r in d["run"].astype(str)]]
     np.testing.assert_allclose(standardized_residuals(law, tree, runs, st),
                                (np.log(d["loss"].to_numpy()) - np.log(law_value) - offset) / 0.01, rtol=1e-9)
+
+
+def test_implausible_inputs_are_warned_and_kept():
+    import pytest
+
+    import bayes_scaling as bs
+    from tests.helpers import mock_fit
+
+    fit = mock_fit(draws=20)
+    with pytest.warns(bs.DecisionWarning, match=r"input 'N' is 7 at position\(s\) \[0\]: wrong units"):
+        out = fit.predict(N=[7, 7e9], D=[1.4e12, 1.4e12])
+    assert list(out["N"]) == [7, 7e9]
