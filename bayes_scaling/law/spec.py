@@ -157,8 +157,14 @@ def law_names() -> list[str]:
 
 
 def list_laws() -> list[LawSpec]:
-    """Every shipped law spec, parsed."""
-    return [load_law(name) for name in law_names()]
+    """Every shipped law spec, parsed (their LawWarnings, known and documented, are not repeated)."""
+    import warnings
+
+    from ..core.errors import LawWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LawWarning)
+        return [load_law(name) for name in law_names()]
 
 
 def load_law(law: str | Path | Mapping[str, Any] | LawSpec) -> LawSpec:

@@ -25,7 +25,7 @@ from ..decisions.allocation import allocate
 from ..decisions.budget import compare_plans, compute_for_target
 from ..decisions.groups import rank_groups
 from .figures import report_plots
-from .tables import interval_cell, interval_table, table
+from .tables import MAX_HEADLINES, distance_words, interval_cell, interval_table, table
 from .training import what_to_train
 
 if TYPE_CHECKING:
@@ -120,10 +120,12 @@ def _allocation_section(ctx: dict, fit: FitRecord, budgets: list[float], prob: f
     ctx["allocation"] = table(interval_table(alloc, first, ["N_opt", "D_opt", "tokens_per_param", "loss_opt"],
                                              ["n_not_interior", "decades_beyond_data"]))
     ctx["exponents"] = {k: interval_cell(alloc.iloc[0], k) for k in ("a", "b")}
-    first = alloc.iloc[0]
-    ctx["answer"].append(f"At {fmt(first['C'])} FLOPs the compute-optimal model has {interval_cell(first, 'N_opt')} "
-                         f"parameters trained on {interval_cell(first, 'D_opt')} tokens, and reaches loss "
-                         f"{interval_cell(first, 'loss_opt')} ({prob:.0%} intervals).")
+    c_obs = fit.runs.compute()
+    for _, row in alloc.head(MAX_HEADLINES).iterrows():  # one headline per budget asked, in the order asked
+        ctx["answer"].append(f"At {fmt(row['C'])} FLOPs ({distance_words(row['C'], c_obs)}) the compute-optimal "
+                             f"model has {interval_cell(row, 'N_opt')} parameters trained on "
+                             f"{interval_cell(row, 'D_opt')} tokens, and reaches loss "
+                             f"{interval_cell(row, 'loss_opt')} ({prob:.0%} intervals).")
     n, d = alloc["N_opt_median"].to_numpy(), alloc["D_opt_median"].to_numpy()
     pred = fit.predict(N=n, D=d, prob=prob)
     predictive = fit.predict(N=n, D=d, prob=prob, kind="predictive")

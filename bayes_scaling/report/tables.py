@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..core.formatting import fmt, interval_text
 
-__all__ = ["table", "interval_table", "interval_cell"]
+__all__ = ["table", "interval_table", "interval_cell", "distance_words", "MAX_HEADLINES"]
+
+MAX_HEADLINES = 4  # budgets answered in the report's top box (every budget is in the tables)
+
+
+def distance_words(c: float, c_obs) -> str:
+    """How far a budget is from the runs, in words: "10x your largest run", "within the compute of your runs"."""
+    lo, hi = float(np.min(c_obs)), float(np.max(c_obs))
+    if c > hi:
+        return f"{c / hi:.3g}x your largest run"
+    if c < lo:
+        return f"{lo / c:.3g}x below your smallest run"
+    return "within the compute of your runs"
 
 
 def interval_cell(row, name: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.formatting import fmt
 from ..decisions.design import next_runs
 from ..decisions.recommendation import recommend
-from .tables import interval_table, table
+from .tables import MAX_HEADLINES, distance_words, interval_table, table
 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
@@ -41,13 +41,14 @@ def what_to_train(ctx: dict, fit: FitRecord, budgets: list[float], plans, prob: 
                                                   "decades_beyond_data"]))
     ctx["recommendation_cost"] = rec.attrs["cost"] + (f"; {rec.attrs['hardware']}" if "hardware" in rec.attrs
                                                       else "")
-    top = rec.iloc[0]
-    chin = rec[(rec["C"] == top["C"]) & (rec["plan"] == "20 tokens/param")].iloc[0]
-    ctx["answer"].append(
-        f"To train at {fmt(top['C'])} FLOPs, pick N = {fmt(top['N'])} (D = {fmt(top['D'])}, "
-        f"{top['tokens_per_param']:.0f} tokens per parameter): any N from {fmt(top['N_flat_lower'])} to "
-        f"{fmt(top['N_flat_upper'])} is within {rec.attrs['tolerance']:.1%} of its expected loss, and 20 tokens "
-        f"per parameter would lose {chin['regret_mean']:.3f} nats on average.")
+    for c in list(dict.fromkeys(rec["C"]))[:MAX_HEADLINES]:
+        rows = rec[rec["C"] == c].set_index("plan")
+        top, chin = rows.loc["recommended"], rows.loc["20 tokens/param"]
+        ctx["answer"].append(
+            f"To train at {fmt(c)} FLOPs ({distance_words(c, fit.runs.compute())}), pick N = {fmt(top['N'])} "
+            f"(D = {fmt(top['D'])}, {top['tokens_per_param']:.0f} tokens per parameter): any N from "
+            f"{fmt(top['N_flat_lower'])} to {fmt(top['N_flat_upper'])} is within {rec.attrs['tolerance']:.1%} of "
+            f"its expected loss, and 20 tokens per parameter would lose {chin['regret_mean']:.3f} nats on average.")
     if next_spec is False or next_spec is None:
         return
     c_max = float(fit.runs.compute().max())

@@ -38,7 +38,8 @@ def test_report_sections_and_headline(report_fit, tmp_path):
     for section in ("Data", "Sampler diagnostics", "Parameters", "Extrapolation", "Compute-optimal allocation",
                     "Budget questions", "Plots", "Caveats", "Reproducibility"):
         assert section in text, section
-    headline = re.search(r"At 1e\+23 FLOPs the compute-optimal model has ([^<]+)", text).group(1)
+    headline = re.search(r"At 1e\+23 FLOPs \([^)]*your largest run\) the compute-optimal model has ([^<]+)",
+                         text).group(1)
     assert re.search(r"\d\S* \(\d\S*–\d\S*\) parameters", headline)  # numbers with intervals
     assert report_fit.runs.sha256() in text
     assert text.count("<img ") >= 5 and "data:image/png;base64," in text
