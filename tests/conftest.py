@@ -20,3 +20,22 @@ def chinchilla_mock_fit():
 @pytest.fixture(scope="session")
 def epoch_frame() -> pd.DataFrame:
     return pd.read_csv(shared_file("chinchilla_epoch", "svg_extracted_data.csv"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say why tests were skipped in the summary itself (not only under ``-rs``): one line per reason,
+    e.g. the shared data that is not beside this checkout, and how to get it."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.write_sep("-", f"{len(skipped)} skipped, and why")
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        hint = " (put the project's shared/data folder beside this checkout, or set BAYES_SCALING_SHARED_DATA)" \
+            if "shared data" in reason else ""
+        terminalreporter.write_line(f"{count:4d} x {reason}{hint}")
