@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.errors import DecisionInputError, InputError
+from ..core.checks import positive_array
+from ..core.errors import InputError
 from ..law.evaluate import log_value, value
 from ..law.forms import chinchilla_terms
 from ..posterior.structural import log_coordinates
@@ -54,25 +55,6 @@ def param_draws(fit: FitRecord, name: str) -> np.ndarray:
                          "helpers) do not carry it yet: use fit.predict(..., kind='predictive'), or refit "
                          "without the discrepancy")
     return np.asarray(fit.posterior["posterior"][name].values, dtype=float).reshape(-1)
-
-
-def positive_array(name: str, values, error: type[Exception] = DecisionInputError) -> np.ndarray:
-    """``values`` as a 1-D float array, every one finite and > 0; else ``error`` naming ``name``
-    (booleans, text, an empty list and the positions of bad values)."""
-    if isinstance(values, (bool, np.bool_)) or (isinstance(values, (list, tuple)) and any(
-            isinstance(v, (bool, np.bool_)) for v in values)):
-        raise error(f"{name} got a boolean ({values!r}); give a number")
-    try:
-        arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
-    except (TypeError, ValueError, OverflowError):
-        raise error(f"{name} must be numbers, got {values!r:.80}") from None
-    if arr.size == 0:
-        raise error(f"{name} is empty: give at least one value")
-    bad = ~(np.isfinite(arr) & (arr > 0))
-    if bad.any():
-        raise error(f"{name} must be finite and > 0; bad at position(s) {np.flatnonzero(bad)[:5].tolist()}: "
-                    f"{arr[bad][:5].tolist()}")
-    return arr
 
 
 def flops_per_token_of(fit: FitRecord, flops_per_token: float | None) -> float:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.checks import positive_array
 from ..core.errors import DecisionInputError, InputError
 from ..core.intervals import decades_beyond, decades_beyond_ranges, interval_columns
 from ..law.evaluate import log_value
@@ -55,25 +56,6 @@ def log_mean_draws(law: LawSpec, posterior: xr.Dataset, inputs: Mapping[str, np.
     return np.broadcast_to(out, (*posterior["sigma"].shape, len(next(iter(inputs.values())))))
 
 
-def _input_array(name: str, value) -> np.ndarray:
-    """An input as a 1-D float array; booleans and non-numbers are refused (True is not N = 1)."""
-    raw = np.atleast_1d(np.asarray(value, dtype=object)).ravel()
-    if any(isinstance(v, (bool, np.bool_)) for v in raw):
-        raise DecisionInputError(f"input {name!r} got a boolean ({value!r}); give a number")
-    try:
-        return np.atleast_1d(np.asarray(value, dtype=float)).ravel()
-    except (TypeError, ValueError, OverflowError):
-        raise DecisionInputError(f"input {name!r} must be numbers, got {value!r:.80}") from None
-
-
-def _positive_column(name: str, values: np.ndarray, derived: bool = False) -> None:
-    bad = ~(np.isfinite(values) & (values > 0))
-    if bad.any():
-        how = " (derived from the other two of N, D, C: are their units right?)" if derived else ""
-        raise DecisionInputError(f"input {name!r}{how} must be finite and > 0; bad at position(s) "
-                                 f"{np.flatnonzero(bad)[:5].tolist()}: {values[bad][:5].tolist()}")
-
-
 def _warn_implausible(table: pd.DataFrame, observed: Mapping[str, tuple[float, float]] | None) -> None:
     """DecisionWarning for sizes that look like wrong units (N in billions: 7 for 7e9), never changed:
     outside the plausible range and three decades beyond the fit's own runs."""
@@ -110,7 +92,7 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
     if unknown:
         raise DecisionInputError(f"law {law.name!r} takes no input {sorted(unknown)} (its inputs: "
                          f"{sorted(needed)}; N, D and C are related by C = {flops_per_token:g}·N·D)")
-    arrays = {k: _input_array(k, v) for k, v in given.items()}
+    arrays = {k: positive_array(f"input {k!r}", v) for k, v in given.items()}
     try:
         table = pd.DataFrame(dict(zip(arrays, np.broadcast_arrays(*arrays.values())))) if arrays else None
     except ValueError:
@@ -118,8 +100,6 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
                                  + ", ".join(f"{k}={len(v)}" for k, v in arrays.items())) from None
     if table is None:
         raise DecisionInputError(f"law {law.name!r} needs input(s) {sorted(needed)}")
-    for col in table.columns:
-        _positive_column(col, table[col].to_numpy())
     k = flops_per_token
     if {"N", "D", "C"} <= set(table):
         ratio = table["C"] / (k * table["N"] * table["D"])
@@ -134,8 +114,9 @@ def resolve_inputs(law: LawSpec, flops_per_token: float, given: Mapping[str, obj
             table["N"] = table["C"] / (k * table["D"])
         if "C" not in table and {"N", "D"} <= set(table):
             table["C"] = k * table["N"] * table["D"]
-    for col in table.columns:
-        _positive_column(col, table[col].to_numpy(), derived=col not in arrays)
+    for col in set(table.columns) - set(arrays):
+        positive_array(f"input {col!r} (derived from the other two of N, D, C: are their units right?)",
+                       table[col].to_numpy())
     _warn_implausible(table, observed)
     missing = needed - set(table)
     if missing:
