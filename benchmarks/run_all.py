@@ -30,8 +30,9 @@ BENCHMARKS = {
                     "Calibration: backtest on Epoch's Chinchilla data, ours vs Huber + bootstrap"),
     "sbc": ("bench_sbc.py", "Simulation-based calibration of chinchilla and kaplan_nd"),
     "trust": ("bench_trust.py", "Trustworthy by default: convergence, coverage beyond the data, allocation, SBC"),
+    "cli": ("bench_cli.py", "An instant CLI: the reading commands on a saved fit against `import pandas, xarray`"),
 }
-ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15}
+ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19}
 _DATA_ARGS = {"calibration", "trust"}  # benchmarks that take --data
 
 

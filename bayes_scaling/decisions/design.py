@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from ..core.errors import DecisionInputError
 from ..core.intervals import DEFAULT_PROB, check_prob
@@ -63,6 +62,8 @@ class _Target:
             mu = f(np.log([[float(plan["N"])]]), np.log([[float(plan["D"])]]))[:, 0]
             sigma, nu = _noise_draws(fit)
             z = (np.log(positive_array("threshold", threshold)[0]) - mu) / sigma
+            from scipy import stats  # scipy.stats: ~1 s to import, paid only when a design is asked
+
             self.values = stats.norm.cdf(z) if nu is None else stats.t.cdf(z, nu)
             self.label = f"P(loss <= {threshold:g}) at N = {plan['N']:.3g}, D = {plan['D']:.3g}"
             self.scale = self._scale()
@@ -134,6 +135,8 @@ class _Simulator:
     def __init__(self, fit: FitRecord, fixed: Mapping, seed: int, outcomes: int):
         self.f = loss_function(fit, fixed, all_draws(fit))
         self.sigma, self.nu = _noise_draws(fit)
+        from scipy import special
+
         # the log density's terms that depend on the draw only (Normal, or Student-t with nu degrees)
         self.const = -np.log(self.sigma) - 0.5 * np.log(2 * np.pi) if self.nu is None else (
             special.gammaln((self.nu + 1) / 2) - special.gammaln(self.nu / 2) - 0.5 * np.log(np.pi * self.nu)

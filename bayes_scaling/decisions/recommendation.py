@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.errors import DecisionInputError
 from ..core.intervals import DEFAULT_PROB, check_prob, decades_beyond, interval_columns
@@ -65,6 +64,8 @@ def risk_reducer(q: float | None, draws: int) -> Callable[[np.ndarray], np.ndarr
     plan, where the plain sample quantile jumps as draws swap order)."""
     if q is None:
         return lambda v: v.mean(axis=0)
+    from scipy import stats  # ~1 s to import: paid only for a quantile risk
+
     cdf = stats.beta.cdf(np.linspace(0, 1, draws + 1), (draws + 1) * q, (draws + 1) * (1 - q))
     weights = np.diff(cdf)
     return lambda v: weights @ np.sort(v, axis=0)

@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.errors import ModelCheckWarning, SamplerWarning
 from ..core.intervals import DEFAULT_PROB, check_prob
 
-__all__ = ["Diagnostics", "diagnose", "summarize", "noise_checks",
+__all__ = ["Diagnostics", "diagnose", "summarize", "noise_checks", "convergence_table",
            "RHAT_MAX", "ESS_PER_CHAIN", "TAIL_Z", "TAIL_P", "NU_MIN"]
 
 RHAT_MAX = 1.01
@@ -44,6 +44,8 @@ class Diagnostics:
     problems: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # model checks (not the sampler's): noise_checks
+    # per summary row: ESS bulk/tail, R-hat, MCSE of the mean (arviz, at fit time; see convergence_table)
+    by_parameter: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,32 +146,57 @@ def noise_checks(z: np.ndarray, likelihood: str, nu: float | None = None) -> lis
             "or refit with likelihood='student_t' (robust; slower with many run effects)."]
 
 
-def summarize(posterior, var_names: list[str], prob: float = DEFAULT_PROB) -> pd.DataFrame:
-    """Posterior summary: mean, sd, median, equal-tailed interval, ESS, R-hat (arviz).
+CONVERGENCE_COLUMNS = ("ess_bulk", "ess_tail", "r_hat", "mcse_mean")
 
-    The interval columns are ``lower`` and ``upper`` (probability ``prob``,
-    also kept in ``df.attrs["prob"]``).
+
+def convergence_table(posterior, var_names: list[str]) -> dict[str, dict[str, float]]:
+    """ESS (bulk, tail), R-hat and MCSE of the mean of every summary row, by arviz.
+
+    Computed once when the fit is made and kept in :attr:`Diagnostics.by_parameter`, so that the
+    summary of a saved fit (the CLI's ``summary``, a notebook's view) needs no arviz import: arviz
+    imports its plotting and LOO modules with it, 3-4 s in a fresh process.
     """
     import arviz as az
 
+    table = az.summary(posterior["posterior"].to_dataset()[var_names], kind="diagnostics", round_to="none")
+    return {str(k): {c: float(table.loc[k, c]) for c in CONVERGENCE_COLUMNS} for k in table.index}
+
+
+def _rows(post) -> dict[str, np.ndarray]:
+    """Every summary row's draws (chain x draw, flattened), labelled as arviz labels them ("alpha[llama]")."""
+    rows = {}
+    for v in post.data_vars:
+        values = post[v].transpose("chain", "draw", ...)
+        extra = [d for d in values.dims if d not in ("chain", "draw")]
+        if not extra:
+            rows[v] = values.values.ravel()
+            continue
+        for idx in np.ndindex(*(values.sizes[d] for d in extra)):
+            coords = ", ".join(str(values[d].values[i]) for d, i in zip(extra, idx))
+            rows[f"{v}[{coords}]"] = values.values[(slice(None), slice(None), *idx)].ravel()
+    return rows
+
+
+def summarize(posterior, var_names: list[str], prob: float = DEFAULT_PROB,
+              convergence: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """Posterior summary: mean, sd, median, equal-tailed interval, ESS, R-hat (arviz).
+
+    The interval columns are ``lower`` and ``upper`` (probability ``prob``,
+    also kept in ``df.attrs["prob"]``). With ``convergence`` (:func:`convergence_table`, kept
+    with the fit) covering every row, the moments and quantiles are read off the draws
+    directly and arviz is not imported; the numbers are arviz's (sd with ``ddof=1``, the
+    interval by linear-interpolated quantiles), as a test checks.
+    """
     check_prob(prob)
     post = posterior["posterior"].to_dataset()[var_names]
-    table = az.summary(post, ci_prob=prob, ci_kind="eti", round_to="none")
-    table = table.rename(columns={c: "lower" for c in table.columns if c.endswith("_lb")})
-    table = table.rename(columns={c: "upper" for c in table.columns if c.endswith("_ub")})
-    median = az.median(post, round_to="none")
-    labels = {}
-    for v in var_names:  # arviz labels vector parameters "alpha[llama]" (one row per group)
-        m = median[v]
-        if m.ndim == 0:
-            labels[v] = float(m.values)
-        else:
-            for idx in np.ndindex(m.shape):
-                coords = ", ".join(str(m[d].values[i]) for d, i in zip(m.dims, idx))
-                labels[f"{v}[{coords}]"] = float(m.values[idx])
-    table.insert(2, "median", [labels[v] for v in table.index])
-    table = table[["mean", "sd", "median", "lower", "upper", "ess_bulk", "ess_tail", "r_hat",
-                   "mcse_mean"]].astype(float)
-    table.index.name = "parameter"
+    rows = _rows(post)
+    if not convergence or not set(rows) <= set(convergence):
+        convergence = convergence_table(posterior, var_names)
+    tail = (1 - prob) / 2
+    table = pd.DataFrame(
+        [[x.mean(), x.std(ddof=1), np.median(x), *np.quantile(x, [tail, 1 - tail]),
+          *(convergence[label][c] for c in CONVERGENCE_COLUMNS)] for label, x in rows.items()],
+        index=pd.Index(list(rows), name="parameter"),
+        columns=["mean", "sd", "median", "lower", "upper", *CONVERGENCE_COLUMNS], dtype=float)
     table.attrs["prob"] = prob
     return table

@@ -28,7 +28,7 @@ from ..pymc_model.discrepancy import check as check_discrepancy
 from ..pymc_model.sampling import SamplerSettings, run_sampler
 from ..pymc_model.structure import Structure, StructureOptions
 from . import predict as _predict
-from .diagnostics import NU_MIN, diagnose, noise_checks, warn_if_not_ok
+from .diagnostics import NU_MIN, convergence_table, diagnose, noise_checks, warn_if_not_ok
 from .record import FitRecord
 from .structural import fit_structural
 
@@ -185,8 +185,10 @@ def _grouped_options(structure: StructureOptions | None, sampling: SamplerSettin
 
 
 def _checked(record: FitRecord) -> FitRecord:
-    """The record with its model checks (noise against the likelihood) added, warned about at once."""
-    diag, spec, runs = record.diagnostics, record.law, record.runs
+    """The record with its model checks (noise against the likelihood) added, warned about at once, and
+    each summary row's convergence numbers (kept with the fit: a saved fit's summary needs no arviz)."""
+    spec, runs = record.law, record.runs
+    diag = replace(record.diagnostics, by_parameter=convergence_table(record.posterior, record.parameter_names))
     nu = float(record.posterior["posterior"]["nu"].median()) if record.likelihood == "student_t" else None
     if record.likelihood == "normal" or (nu is not None and nu < NU_MIN):  # the noise checks (residuals: ms)
         offset = record.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})

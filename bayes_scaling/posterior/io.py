@@ -29,6 +29,10 @@ from .structural import Structural
 
 __all__ = ["save_fit", "load_record", "FORMAT_VERSION"]
 
+# the sampler statistics a file keeps (arviz's standard ones): nutpie records a dozen more of its
+# own (mass-matrix bookkeeping, divergence locations); each variable costs ~10 ms to open in h5netcdf
+SAMPLE_STATS_KEPT = ("diverging", "energy", "energy_error", "step_size", "n_steps", "depth", "maxdepth_reached",
+                     "logp", "mean_tree_accept")
 FORMAT_VERSION = 3  # 2: the structural term; 3: the integrity record (older files load without it)
 _GROUP = "bayes_scaling"
 
@@ -44,6 +48,9 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
 
     path = Path(path)
     tree = _fixed_width_strings(fit.posterior.copy())
+    if "sample_stats" in tree.children:
+        stats = tree["sample_stats"].to_dataset()
+        tree["sample_stats"] = xr.DataTree(stats[[v for v in stats.data_vars if v in SAMPLE_STATS_KEPT]])
     runs = fit.runs
     data = runs.data
     index = data.index

@@ -139,7 +139,7 @@ class FitRecord:
 
     def summary(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Posterior summary of every parameter (mean, sd, median, interval, ESS, R-hat)."""
-        return summarize(self.posterior, self.parameter_names, prob)
+        return summarize(self.posterior, self.parameter_names, prob, self.diagnostics.by_parameter)
 
     def predict_draws(self, N=None, D=None, C=None, *, kind: str = "mean", seed: int | None = None,
                       group: str | None = None, **inputs):

@@ -64,6 +64,51 @@ def test_summary_table(chinchilla_mock_fit):
         chinchilla_mock_fit.summary(prob=2)
 
 
+@pytest.mark.parametrize("prob", [0.5, 0.9])
+def test_summary_from_kept_convergence_equals_arviz_and_needs_no_arviz(chinchilla_mock_fit, prob):
+    """The summary of a fit that keeps its convergence numbers (every fit made by bs.fit, and every
+    saved one) is arviz's own table, computed without arviz."""
+    import arviz as az
+
+    from bayes_scaling.posterior.diagnostics import convergence_table, summarize
+
+    fit, names = chinchilla_mock_fit, chinchilla_mock_fit.parameter_names
+    kept = convergence_table(fit.posterior, names)
+    post = fit.posterior["posterior"].to_dataset()[names]
+    ref = az.summary(post, ci_prob=prob, ci_kind="eti", round_to="none")
+    fast = summarize(fit.posterior, names, prob, kept)
+    np.testing.assert_allclose(fast["mean"], ref["mean"], rtol=1e-12)
+    np.testing.assert_allclose(fast["sd"], ref["sd"], rtol=1e-12)
+    np.testing.assert_allclose(fast[["lower", "upper"]].to_numpy(),
+                               ref[[c for c in ref.columns if c.startswith("eti")]].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fast[["ess_bulk", "r_hat", "mcse_mean"]].to_numpy(),
+                               ref[["ess_bulk", "r_hat", "mcse_mean"]].to_numpy(), rtol=1e-12)
+    pd_equal = summarize(fit.posterior, names, prob)  # without the kept numbers: arviz computes them
+    np.testing.assert_allclose(pd_equal.to_numpy(), fast.to_numpy(), rtol=1e-12)
+    bad = {k: v for k, v in kept.items() if k != "E"}  # a row missing: not trusted, all recomputed
+    np.testing.assert_allclose(summarize(fit.posterior, names, prob, bad).to_numpy(), fast.to_numpy(), rtol=1e-12)
+
+
+def test_summary_labels_vector_parameters_as_arviz_does():
+    import arviz as az
+
+    from bayes_scaling.posterior.diagnostics import convergence_table, summarize
+
+    fit = mock_fit()
+    tree = fit.posterior.copy()
+    post = tree["posterior"].to_dataset()
+    rng = np.random.default_rng(1)
+    post["alpha"] = (("chain", "draw", "group"), 0.34 + 0.01 * rng.standard_normal((*post["E"].shape, 2)))
+    tree["posterior"] = post.assign_coords(group=["a", "b"])
+    kept = convergence_table(tree, ["E", "alpha"])
+    assert list(kept) == ["E", "alpha[a]", "alpha[b]"]
+    table = summarize(tree, ["E", "alpha"], 0.9, kept)
+    ref = az.summary(tree["posterior"].to_dataset()[["E", "alpha"]], ci_prob=0.9, ci_kind="eti", round_to="none")
+    assert list(table.index) == list(ref.index)
+    np.testing.assert_allclose(table["median"], [float(np.median(post["E"])), *np.median(post["alpha"].values,
+                                                                                       axis=(0, 1))])
+
+
 def test_noise_checks_flag_heavy_tails_under_normal_noise_and_nu_below_one():
     from dataclasses import replace
 
