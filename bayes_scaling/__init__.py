@@ -48,6 +48,7 @@ from .core.errors import (
     RunsValidationError,
     RunsWarning,
     SamplerWarning,
+    TaskError,
 )
 from .data import datasets, synthetic, units
 from .data.runs import Runs, load_runs
@@ -68,5 +69,5 @@ __all__ = [
     "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning", "DecisionInputError",
     "BudgetError", "FitFileError", "FitFileWarning", "InputError", "InputTypeError", "LawWarning",
-    "RunsFileError", "__version__",
+    "RunsFileError", "TaskError", "__version__",
 ]

@@ -9,6 +9,7 @@ record.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from .core.files import atomic_write
 from .core.intervals import DEFAULT_PROB
 from .data.runs import Runs, load_runs
 from .decisions import allocation, budget, design, frontier, groups, lifetime, recommendation
-from .law.spec import LawSpec
+from .law.spec import LawSpec, load_law
 from .posterior import inference, io
 from .posterior.record import FitRecord
 from .pymc_model.sampling import SamplerSettings
@@ -159,12 +160,23 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         sampling=sampling, drop_first=drop_first, log_likelihood=log_likelihood, **options))
 
 
-def fit_separately(runs, law="chinchilla", **kwargs) -> dict[str, Fit]:
-    """One independent fit per ``group`` (no pooling at all): ``{group: Fit}``."""
+def fit_separately(runs, law="chinchilla", *, executor=None, **kwargs) -> dict[str, Fit]:
+    """One independent fit per ``group`` (no pooling at all): ``{group: Fit}``.
+
+    ``executor`` (any ``concurrent.futures.Executor``, e.g. a dask client's ``get_executor()``) fits
+    the groups there in parallel, each task shipping only its runs, the law spec and the settings.
+    """
     runs = runs if isinstance(runs, Runs) else load_runs(runs)
     if not runs.has("group"):
         raise InputError("fit_separately needs a 'group' column in the runs table")
-    return {g: fit(part, law, **kwargs) for g, part in runs.by_group()}
+    if executor is None:
+        return {g: fit(part, law, **kwargs) for g, part in runs.by_group()}
+    spec = load_law(law).with_priors(kwargs.pop("priors", None))
+    fitted = inference.refit_many({g: (part, spec, kwargs) for g, part in runs.by_group()}, executor, "group")
+    for g, (_, caught) in fitted.items():
+        for category, message in caught:
+            warnings.warn(f"fit of group {g!r}: {message}", category, stacklevel=2)
+    return {g: Fit.from_record(record) for g, (record, _) in fitted.items()}
 
 
 def plan(runs, *, at, budget, target: str = "N_opt", k: int = 3, law="chinchilla", output: str | Path | None = None,

@@ -25,7 +25,6 @@ intervals of the mean law, the like-for-like comparison.
 from __future__ import annotations
 
 import html
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from ..law.spec import load_law
 from ..posterior import inference
 from ..posterior.predict import KINDS
 from .baseline import huber_bootstrap, huber_grid_fit
+from .splits import split_runs
 
 __all__ = ["Backtest", "backtest", "split_runs", "is_chinchilla_form", "huber_grid_fit", "summarize_table",
            "SUMMARY_COLUMNS"]
@@ -49,7 +49,6 @@ __all__ = ["Backtest", "backtest", "split_runs", "is_chinchilla_form", "huber_gr
 #: Columns of :attr:`Backtest.summary`.
 SUMMARY_COLUMNS = ["n_heldout", "prob", "coverage", "median_abs_rel_error", "max_abs_rel_error",
                    "median_rel_width", "note"]
-_SPLITS = {"compute": "C", "C": "C"}
 _BASELINE_COLUMNS = ["baseline_point", "baseline_lower", "baseline_upper", "baseline_covered",
                      "baseline_rel_error"]
 
@@ -134,7 +133,7 @@ class Backtest:
 
 def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float | str | Sequence[str] | None = 0.2,
              prob: float = DEFAULT_PROB, kind: str = "predictive", baseline: bool | str = "auto", n_boot: int = 1000,
-             baseline_seed: int = 0, baseline_grid: str = "screened", **fit_kwargs) -> Backtest:
+             baseline_seed: int = 0, baseline_grid: str = "screened", executor=None, **fit_kwargs) -> Backtest:
     """Fit on the runs below a split, predict the held-out runs, score the intervals.
 
     Parameters
@@ -170,6 +169,12 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
         How the baseline's point fit searches Hoffmann's grid (see :func:`huber_grid_fit`):
         L-BFGS from the best 1% of the 4500 grid points (default) or from all of them
         (about 25 minutes per fit on one core).
+    executor : concurrent.futures.Executor, optional
+        Fit the folds there, in parallel (e.g. ``dask.distributed.Client(...).get_executor()``);
+        default: one after the other in this process. Each task ships the fold's runs, the law
+        spec and the fit settings, and returns the fitted record; a task that fails (a killed
+        worker) is retried once, then raises :class:`~bayes_scaling.core.errors.TaskError`
+        naming the fold. The same seed gives the same numbers either way.
     **fit_kwargs
         Passed to :func:`bayes_scaling.fit` (``seed``, ``draws``, ``priors``, ...);
         ``progress`` defaults to False.
@@ -196,12 +201,12 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
         raise InputError("split='group' predicts a group the fit has not seen: fit without pooled= "
                          "(one law for the other groups)")
     tables, fits, verdicts = [], {}, {}
+    fitted_folds = inference.refit_many({f: (train, spec, fit_kwargs) for f, (train, _) in folds.items()},
+                                        executor, "backtest fold")
     for fold, (train, held) in folds.items():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fitted = inference.refit(train, spec, **fit_kwargs)
-        for w in caught:
-            warnings.warn(f"backtest fit ({fold!r}, {len(train)} runs): {w.message}", w.category, stacklevel=2)
+        fitted, caught = fitted_folds[fold]
+        for category, message in caught:
+            warnings.warn(f"backtest fit ({fold!r}, {len(train)} runs): {message}", category, stacklevel=2)
         fits[fold] = fitted
         verdicts[fold] = fitted.diagnostics.verdict
         part = _score_fold(fitted, held, info["by"], prob, kind)
@@ -220,65 +225,6 @@ def backtest(runs, law="chinchilla", *, split: str = "compute", holdout: float |
                                "intervals": "bootstrap percentiles of the mean law"} if use_baseline else None),
                  "baseline_note": note})
     return Backtest(table=table, summary=summarize_table(table, prob, note), split=info, fits=fits)
-
-
-# ----------------------------------------------------------------------------- split
-def split_runs(runs: Runs, split: str = "compute", holdout=0.2) -> tuple[dict[str, tuple[Runs, Runs]], dict]:
-    """Split runs for :func:`backtest`: ``({fold: (train, held_out)}, info)``.
-
-    See :func:`backtest` for ``split`` and ``holdout``. Raises ``ValueError`` for an
-    unknown column, a bad ``holdout``, or a split leaving either side empty.
-    """
-    if split == "group":
-        return _split_groups(runs, holdout)
-    column = _SPLITS.get(split, split)
-    if not runs.has(column) or column in ("group", "run"):
-        numeric = [c for c in ("C", "N", "D", "step", "B", "U") if runs.has(c)]
-        raise InputError(f"split={split!r}: the runs have no numeric column {column!r}; "
-                         f"split by one of {numeric} or 'group'")
-    values = runs.values(column).astype(float)
-    if isinstance(holdout, bool) or not isinstance(holdout, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(holdout) or not (0 < holdout < 1 or holdout > 1):
-        raise InputError(f"holdout must be a fraction in (0, 1) or a threshold > 1 (in the units of "
-                         f"{column!r}), got {holdout!r}")
-    if holdout < 1:
-        n_out = max(1, int(round(holdout * len(values))))
-        cut = float(np.sort(values)[::-1][n_out - 1])
-        below = values[values < cut]
-        threshold = float(below.max()) if below.size else cut
-        held = values >= cut
-    else:
-        threshold = float(holdout)
-        held = values > threshold
-    if not held.any() or held.all():
-        raise InputError(f"holdout={holdout!r} holds out {int(held.sum())} of {len(values)} runs "
-                         f"({column} from {values.min():.4g} to {values.max():.4g}); need runs on each side")
-    train, test = runs.subset(~held), runs.subset(held)
-    info = {"by": column, "holdout": holdout, "threshold": threshold, "n_train": len(train),
-            "n_heldout": len(test), "train_range": (float(values[~held].min()), float(values[~held].max())),
-            "heldout_range": (float(values[held].min()), float(values[held].max()))}
-    return {"all": (train, test)}, info
-
-
-def _split_groups(runs: Runs, holdout) -> tuple[dict, dict]:
-    if not runs.has("group"):
-        raise InputError("split='group' needs a 'group' column (load_runs(..., group='<your family column>'))")
-    labels = runs.data["group"].astype(str).to_numpy()
-    groups = list(pd.unique(labels))
-    if len(groups) < 2:
-        raise InputError(f"split='group' needs at least 2 groups; column 'group' has only {groups}")
-    if holdout is None or (isinstance(holdout, float) and holdout == 0.2):  # the numeric default
-        chosen = groups
-    else:
-        chosen = [str(holdout)] if isinstance(holdout, str) else [str(g) for g in holdout]
-        unknown = [g for g in chosen if g not in groups]
-        if unknown:
-            raise InputError(f"holdout names unknown group(s) {unknown}; groups: {groups}")
-    folds = {g: (runs.subset(labels != g), runs.subset(labels == g)) for g in chosen}
-    info = {"by": "group", "holdout": chosen, "folds": chosen,
-            "n_train": {g: len(t) for g, (t, _) in folds.items()},
-            "n_heldout": int(sum(len(h) for _, h in folds.values()))}
-    return folds, info
 
 
 # ----------------------------------------------------------------------------- ours

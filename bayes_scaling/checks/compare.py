@@ -44,7 +44,7 @@ LLO_COLUMNS = ["elpd_llo", "se_llo", "d_llo", "dse_llo", "rank_llo"]
 
 
 def compare(fits: Sequence, *, names: Sequence[str] | None = None, holdout: float = 0.2,
-            refit: bool = True, warn: bool = True, method: str = "stacking") -> pd.DataFrame:
+            refit: bool = True, warn: bool = True, method: str = "stacking", executor=None) -> pd.DataFrame:
     """Rank laws fitted to the same runs by PSIS-LOO and by leave-largest-out prediction.
 
     In-sample LOO alone can favour a law that extrapolates badly. PSIS-LOO predicts each run
@@ -72,6 +72,9 @@ def compare(fits: Sequence, *, names: Sequence[str] | None = None, holdout: floa
         Refit each law on the runs below the split (one sampler run per law; same priors,
         likelihood and settings, seed included) for the leave-largest-out score. False
         skips it: the ``*_llo`` columns are NaN/<NA>.
+    executor : concurrent.futures.Executor, optional
+        Run those refits there, in parallel (e.g. a dask client's ``get_executor()``); default: one
+        after the other in this process.
     warn : bool, default True
         Emit a :class:`ComparisonWarning` for each law whose PSIS-LOO has runs with Pareto
         k above arviz's threshold (``min(1 - 1/log10(S), 0.7)`` for S draws), naming them.
@@ -128,7 +131,7 @@ def compare(fits: Sequence, *, names: Sequence[str] | None = None, holdout: floa
     train, heldout = fits[0].runs.subset(~held), fits[0].runs.subset(held)
     verdicts: dict[str, str] = {}
     if refit:
-        llo = _llo_scores(fits, names, train, heldout, held, split, verdicts)
+        llo = _llo_scores(fits, names, train, heldout, held, split, verdicts, executor)
         out["elpd_llo"], out["se_llo"] = llo["elpd"], llo["se"]
         out["d_llo"], out["dse_llo"] = llo["elpd_diff"], llo["dse"]
         out["rank_llo"] = llo["rank"].astype("Int64")
@@ -172,21 +175,18 @@ def _loo_scores(fits: list, names: list[str]) -> tuple[dict, dict, list[str]]:
 
 
 def _llo_scores(fits: list, names: list[str], train: Runs, heldout: Runs, held: np.ndarray, split: dict,
-                verdicts: dict[str, str]) -> pd.DataFrame:
+                verdicts: dict[str, str], executor=None) -> pd.DataFrame:
     """Each law refitted below the split and scored on the held-out runs (arviz's comparison table);
     each refit's verdict goes into ``verdicts``.
     """
     import arviz_stats as azs
 
-    llos = {}
+    llos, refits = {}, _refits(fits, names, train, executor)
     for name, f in zip(names, fits):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            refitted = _refit(f, train)
-        for w in caught:  # e.g. a SamplerWarning: say that it is about the refit
+        refitted, caught = refits[name]
+        for category, message in caught:  # e.g. a SamplerWarning: say that it is about the refit
             warnings.warn(f"leave-largest-out refit of {name!r} on the {len(train)} runs with "
-                          f"{split['column']} < {split['threshold']:.4g}: {w.message}", w.category,
-                          stacklevel=3)
+                          f"{split['column']} < {split['threshold']:.4g}: {message}", category, stacklevel=3)
         verdicts[name] = refitted.diagnostics.verdict
         llos[name] = _llo_elpd(f, refitted, heldout, np.flatnonzero(held))
     return azs.compare(llos, method="pseudo-BMA", round_to="none")  # weights not reported
@@ -272,6 +272,22 @@ def _runs_difference(a: Runs, b: Runs) -> str:
             rows = a.data.index[np.flatnonzero(~same)[:5]].tolist()
             return f"column {col!r} differs at row(s) {rows}"
     return "the same values but different metadata (e.g. flops_per_token or dtypes)"
+
+
+def _refits(fits: list, names: list[str], train: Runs, executor) -> dict[str, tuple[FitRecord, list]]:
+    """Each law refitted on ``train`` (here, or on ``executor``): ``{name: (record, [(category, message)])}``."""
+    if executor is None:
+        out = {}
+        for name, f in zip(names, fits):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out[name] = (_refit(f, train), [(w.category, str(w.message)) for w in caught])
+        return out
+    jobs = {}
+    for name, f in zip(names, fits):
+        options = inference.fit_options(f)
+        jobs[name] = (train, options.pop("law"), options)
+    return inference.refit_many(jobs, executor, "leave-largest-out refit")
 
 
 def _refit(fit: FitRecord, runs: Runs) -> FitRecord:

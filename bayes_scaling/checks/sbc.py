@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputError
+from ..core.tasks import TaskFailure, check_executor, run_tasks
 from ..data.runs import load_runs
 from ..data.synthetic import chinchilla_design
 from ..law.spec import load_law, spec_from_dict
@@ -165,7 +166,7 @@ class SBCResult:
 
 def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str = "student_t", priors=None,
         draws: int = 1000, tune: int = 1000, chains: int = 4, rank_draws: int = 200, prob: float = 0.99,
-        max_workers: int | None = None, band_simulations: int = 5000, **fit_kwargs) -> SBCResult:
+        max_workers: int | None = None, executor=None, band_simulations: int = 5000, **fit_kwargs) -> SBCResult:
     """Simulation-based calibration of ``law``'s fit (see the module docstring).
 
     Parameters
@@ -192,6 +193,11 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
     max_workers : int, optional
         Processes fitting in parallel (default: the number of cores, at most ``n_sims``);
         1 fits in this process.
+    executor : concurrent.futures.Executor, optional
+        Where the fits run instead: e.g. ``dask.distributed.Client(...).get_executor()`` for a
+        cluster. Each task ships a simulated runs table, the law spec and the settings, and returns
+        ranks and diagnostics; a task that fails (a killed worker) is retried once, then reported in
+        ``settings["failed_fits"]``. The ranks are the same as with local processes for the same seed.
     band_simulations : int
         Simulations behind the band (arviz's ``ecdf_pit``).
     **fit_kwargs
@@ -230,19 +236,7 @@ def sbc(law, n_sims: int = 100, design=None, *, seed: int = 0, likelihood: str =
         tasks.append({"sim": i, "law": law_json, "frame": frame.to_dict("list"), "params": params,
                       "truth": truths.iloc[i].to_dict(), "rank_draws": int(rank_draws),
                       "kwargs": {**kwargs, "seed": sim_seed}})
-    workers = max_workers or min(os.cpu_count() or 1, int(n_sims))
-    settings["max_workers"] = int(workers)
-    results = _map(_fit_one, tasks, int(workers))
-    failed = [r for r in results if "error" in r]
-    if len(failed) == len(results):
-        raise RuntimeError(f"every SBC fit failed; the first: {failed[0]['error']}")
-    if failed:
-        warnings.warn(f"{len(failed)} of {len(results)} SBC fits raised and are left out (the ranks are then "
-                      f"conditional on a successful fit): " + "; ".join(f"sim {r['sim']}: {r['error']}"
-                                                                       for r in failed[:3]), UserWarning, stacklevel=2)
-    settings["failed_fits"] = {r["sim"]: r["error"] for r in failed}
-    results = [r for r in results if "error" not in r]
-
+    results = _run_fits(tasks, executor, max_workers or min(os.cpu_count() or 1, int(n_sims)), settings)
     n_draws = {r["n_draws"] for r in results}
     if len(n_draws) != 1:
         raise RuntimeError(f"fits were thinned to different numbers of draws: {sorted(n_draws)}")
@@ -345,6 +339,26 @@ def _fit_one(task: dict) -> dict:
                             "seconds": time.perf_counter() - t0}}
 
 
+def _run_fits(tasks: list, executor, workers: int, settings: dict) -> list[dict]:
+    """Fit every simulation (local processes or ``executor``); the fits that failed are left out, warned
+    about and recorded in ``settings["failed_fits"]``; all failing is an error."""
+    check_executor(executor)
+    settings["max_workers"] = int(workers)
+    settings["executor"] = "local processes" if executor is None else type(executor).__name__
+    results = [r if not isinstance(r, TaskFailure) else
+               {"sim": tasks[r.index]["sim"], "error": f"{r.error} (failed {r.attempts} times)"}
+               for r in run_tasks(_fit_one, tasks, executor=executor, workers=int(workers))]
+    failed = [r for r in results if "error" in r]
+    if len(failed) == len(results):
+        raise RuntimeError(f"every SBC fit failed; the first: {failed[0]['error']}")
+    if failed:
+        warnings.warn(f"{len(failed)} of {len(results)} SBC fits raised and are left out (the ranks are then "
+                      f"conditional on a successful fit): " + "; ".join(f"sim {r['sim']}: {r['error']}"
+                                                                       for r in failed[:3]), UserWarning, stacklevel=3)
+    settings["failed_fits"] = {r["sim"]: r["error"] for r in failed}
+    return [r for r in results if "error" not in r]
+
+
 def thin(values: np.ndarray, n: int) -> np.ndarray:
     """``n`` evenly spaced values of a chain-major flattened draw array (all of them if fewer)."""
     values = np.asarray(values).reshape(-1)
@@ -352,17 +366,6 @@ def thin(values: np.ndarray, n: int) -> np.ndarray:
         return values
     stride = values.size // n
     return values[::stride][:n]
-
-
-def _map(func, tasks: list, workers: int) -> list:
-    if workers <= 1 or len(tasks) <= 1:
-        return [func(t) for t in tasks]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: nutpie and numba start threads, and forking a threaded process is unsafe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(func, tasks, chunksize=1))
 
 
 # ----------------------------------------------------------------------------- uniformity

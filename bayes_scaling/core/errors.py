@@ -20,7 +20,7 @@ __all__ = [
     "RunsValidationError", "RunsWarning", "FormulaError", "PriorError", "LawError", "DiscrepancyError",
     "DatasetError", "DatasetChecksumError", "DatasetUnavailableError", "DecisionInputError", "BudgetError",
     "FitFileError", "FitFileWarning", "RunsFileError", "LawWarning",
-    "InputError", "InputTypeError",
+    "InputError", "InputTypeError", "TaskError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
 ]
 
@@ -112,6 +112,10 @@ class InputError(BayesScalingError, ValueError):
 
 class InputTypeError(BayesScalingError, TypeError):
     """An argument of the wrong kind (e.g. a path where a DataFrame or a file was expected)."""
+
+
+class TaskError(BayesScalingError, RuntimeError):
+    """A task of a many-fit workload (a backtest fold) failed on every attempt on its executor."""
 
 
 class FitFileError(BayesScalingError, ValueError):

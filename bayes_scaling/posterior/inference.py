@@ -12,6 +12,8 @@ simulation-based calibration) fits through; :func:`fit_options` says how to fit 
 from __future__ import annotations
 
 import dataclasses
+import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -19,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import DiscrepancyError, InputTypeError
+from ..core.errors import DiscrepancyError, InputTypeError, TaskError
+from ..core.tasks import TaskFailure, run_tasks
 from ..data.checkpoints import drop_warmup
 from ..data.runs import Runs, check_runs_for_law, load_runs
-from ..law.spec import LawSpec, load_law
+from ..law.spec import LawSpec, load_law, spec_from_dict
 from ..pymc_model.build import collapsed, observed_name, prepare_discrepancy, resolve_likelihood
 from ..pymc_model.discrepancy import check as check_discrepancy
 from ..pymc_model.sampling import SamplerSettings, run_sampler
@@ -204,6 +207,31 @@ def refit(runs, law, **kwargs) -> FitRecord:
     """
     kwargs.setdefault("progress", False)
     return fit(runs, law, **kwargs)
+
+
+def refit_many(jobs: Mapping[str, tuple[Runs, LawSpec, Mapping[str, Any]]], executor=None,
+               what: str = "fit") -> dict[str, tuple[FitRecord, list]]:
+    """:func:`refit` of each job ``(runs, law, keywords)`` (in this process, one after the other, or on
+    ``executor``): ``{key: (record, [(warning category, message), ...])}``. A task that fails twice on
+    the executor raises :class:`~bayes_scaling.core.errors.TaskError` naming it (``what`` and key)."""
+    tasks = [{"key": key, "runs": runs, "law": law.to_json(), "kwargs": dict(kwargs)}
+             for key, (runs, law, kwargs) in jobs.items()]
+    out = {}
+    for task, result in zip(tasks, run_tasks(refit_task, tasks, executor=executor)):
+        if isinstance(result, TaskFailure):
+            raise TaskError(f"{what} {task['key']!r} ({len(task['runs'])} runs) failed {result.attempts} times "
+                            f"on the executor: {result.error}")
+        out[task["key"]] = result
+    return out
+
+
+def refit_task(task: Mapping[str, Any]) -> tuple[FitRecord, list]:
+    """One fit of a many-fit workload from plain data (runs, the law spec as JSON, keywords), as a worker
+    runs it: the record and the warnings its fit raised, as (category, message) pairs."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record = refit(task["runs"], spec_from_dict(json.loads(task["law"])), **task["kwargs"])
+    return record, [(w.category, str(w.message)) for w in caught]
 
 
 def fit_options(record: FitRecord) -> dict[str, Any]:
