@@ -50,8 +50,8 @@ from .support import (
     print_fit_header,
     print_json,
     print_summary_table,
+    record_blocks,
     records,
-    text_table,
     user_errors,
     warnings_to_stderr,
 )
@@ -100,7 +100,7 @@ def laws_command(
     if as_json:
         print_json(records(table))
         return
-    typer.echo(text_table(table))
+    typer.echo(record_blocks(table))
 
 
 @app.command("fit")

@@ -7,6 +7,7 @@ import enum
 import json
 import math
 import re
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +20,18 @@ import typer
 from ..api import load_fit
 from ..core.errors import BayesScalingError
 from ..core.formatting import fmt_count, fmt_number
+from ..core.intervals import compact_intervals
 from ..data.units import parse_size_suffix
 
-__all__ = ["format_table", "text_table", "records", "EXIT_OK", "EXIT_FAILED", "EXIT_INVALID_INPUT", "EXIT_DIAGNOSTICS"]
+__all__ = ["format_table", "text_table", "record_blocks", "wrapped", "records", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_INVALID_INPUT", "EXIT_DIAGNOSTICS"]
 
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # an unexpected failure (not bad input): one line, never a traceback
 EXIT_INVALID_INPUT = 2
 EXIT_DIAGNOSTICS = 3
+TABLE_WIDTH = 100  # the widest line of a table the CLI prints
 
 
 # Errors that mean "the user's input is wrong" while reading and validating input: the package's own
@@ -117,8 +121,11 @@ def warnings_to_stderr(*ignore: type[Warning]) -> Iterator[None]:
         yield
 
 
-def format_table(frame: pd.DataFrame) -> str:
-    """A frame as text: numbers to 4 significant digits, ESS as whole numbers."""
+def format_table(frame: pd.DataFrame, width: int = TABLE_WIDTH) -> str:
+    """A frame as text at most ``width`` characters wide: each interval as one ``median (lower–upper)``
+    column, numbers to 4 significant digits, ESS as whole numbers; columns that do not fit on one line
+    continue below (pandas' wrapping). ``--json`` gives every column in full."""
+    frame = compact_intervals(frame)
     formatters = {c: fmt_count for c in frame.columns if str(c).startswith("ess_")}
     for c in frame.columns:
         if c not in formatters and pd.api.types.is_numeric_dtype(frame[c]) \
@@ -126,7 +133,7 @@ def format_table(frame: pd.DataFrame) -> str:
             formatters[c] = fmt_number
     if frame.index.name is not None:
         frame = frame.reset_index()
-    return frame.to_string(formatters=formatters, index=False)
+    return frame.to_string(formatters=formatters, index=False, line_width=width)
 
 
 def text_table(frame: pd.DataFrame) -> str:
@@ -134,6 +141,22 @@ def text_table(frame: pd.DataFrame) -> str:
     cells = [[str(c) for c in frame.columns]] + [[str(v) for v in row] for row in frame.itertuples(index=False)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
+
+
+def record_blocks(frame: pd.DataFrame, width: int = TABLE_WIDTH) -> str:
+    """A frame of strings as one block per row, for rows too wide for a table: the first column, then
+    each other column as ``name: value``, wrapped to ``width`` and indented under the first."""
+    first, *rest = [str(c) for c in frame.columns]
+    pad = min(max(len(str(v)) for v in frame[first]) + 2, 24)
+    blocks = []
+    for row in frame.astype(str).itertuples(index=False):
+        head = row[0].ljust(pad)
+        lines = []
+        for name, value in zip(rest, row[1:]):
+            lines += textwrap.wrap(f"{name}: {value}", width - pad, subsequent_indent="  ",
+                                   break_on_hyphens=False) or [f"{name}:"]
+        blocks.append("\n".join([head + lines[0], *(" " * pad + line for line in lines[1:])]))
+    return "\n\n".join(blocks)
 
 
 def jsonable(value: Any) -> Any:
@@ -242,9 +265,17 @@ def fit_payload(fit, summary: pd.DataFrame, prob: float, **extra: Any) -> dict[s
 
 def print_fit_header(fit, path: Path | None, verb: str) -> None:
     where = f" ({path})" if path is not None else ""
-    typer.echo(f"{verb} law {fit.law.name!r}{where}: {fit.law.formula.source}")
-    typer.echo(f"runs: {len(fit.runs)}; likelihood: {fit.likelihood}; priors: {fit.law.prior_source}")
-    typer.echo(f"diagnostics: {diagnostics_line(fit) if fit.diagnostics.ok else cli_hints(str(fit.diagnostics))}")
+    diagnostics = diagnostics_line(fit) if fit.diagnostics.ok else cli_hints(str(fit.diagnostics))
+    for line in (f"{verb} law {fit.law.name!r}{where}: {fit.law.formula.source}",
+                 f"runs: {len(fit.runs)}; likelihood: {fit.likelihood}; priors: {fit.law.prior_source}",
+                 *f"diagnostics: {diagnostics}".splitlines()):
+        typer.echo(wrapped(line))
+
+
+def wrapped(line: str, width: int = TABLE_WIDTH) -> str:
+    """A line of prose wrapped to ``width``, its continuation lines indented by two more spaces."""
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)) or line
 
 
 def print_summary_table(summary: pd.DataFrame, prob: float) -> None:

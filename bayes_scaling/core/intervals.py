@@ -14,8 +14,8 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["DEFAULT_PROB", "check_prob", "interval_columns", "quantile_bands", "decades_beyond",
-           "decades_beyond_ranges"]
+__all__ = ["DEFAULT_PROB", "check_prob", "interval_columns", "compact_intervals", "quantile_bands",
+           "decades_beyond", "decades_beyond_ranges"]
 
 #: Probability mass of every interval unless the caller asks for another.
 DEFAULT_PROB = 0.9
@@ -46,6 +46,37 @@ def interval_columns(name: str, draws: np.ndarray, prob: float = DEFAULT_PROB) -
         med, lo, hi = (np.where(x > top, np.inf, np.where(x < bottom, -np.inf, x))
                        for x in quantile(finite, q, axis=0))
     return {f"{name}_median": med, f"{name}_lower": lo, f"{name}_upper": hi}
+
+
+def compact_intervals(frame, digits: int = 3):
+    """A display copy of ``frame`` with each ``x_median/x_lower/x_upper`` triple (and a summary's bare
+    ``median/lower/upper``) as one text column ``x``: ``"median (lower–upper)"``, where they stood. The
+    data stay as they are; this is for reading (the CLI's tables, at most 100 characters wide)."""
+    import pandas as pd
+
+    from .formatting import interval_text
+
+    columns = [str(c) for c in frame.columns]
+    stems = _stems(columns)
+    bounds = {c for stem in stems for c in _triple(stem)[1:]}
+    out = {}
+    for c in columns:
+        stem = c[: -len("_median")] if c.endswith("_median") else c
+        if stem in stems and c == _triple(stem)[0]:
+            out[stem] = [interval_text(*v, digits) for v in zip(*(frame[p] for p in _triple(stem)))]
+        elif c not in bounds:
+            out[c] = frame[c].to_numpy()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _triple(stem: str) -> tuple[str, str, str]:
+    return ("median", "lower", "upper") if stem == "median" else (f"{stem}_median", f"{stem}_lower", f"{stem}_upper")
+
+
+def _stems(columns: list[str]) -> list[str]:
+    """The quantities with a full median/lower/upper triple among ``columns`` ("median" for bare ones)."""
+    candidates = [c[: -len("_median")] for c in columns if c.endswith("_median")] + ["median"]
+    return [s for s in candidates if set(_triple(s)) <= set(columns)]
 
 
 def quantile_bands(draws, probs: Sequence[float]) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:

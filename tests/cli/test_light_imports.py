@@ -15,7 +15,8 @@ import pytest
 from bayes_scaling.posterior.diagnostics import convergence_table
 from tests.helpers import mock_fit
 
-HEAVY = ("pymc", "pytensor", "nutpie", "numba", "arviz", "arviz_stats", "matplotlib", "jinja2")
+HEAVY = ("pymc", "pytensor", "nutpie", "numba", "arviz", "arviz_stats", "matplotlib")  # not jinja2: xarray imports
+# dask (and dask its widgets, with jinja2) on opening any file when dask is installed
 
 SCRIPT = """
 import json, sys
