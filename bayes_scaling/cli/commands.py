@@ -24,6 +24,7 @@ from ..checks.compare import compare
 from ..core.errors import SamplerWarning
 from ..core.formatting import fmt_number
 from ..core.intervals import DEFAULT_PROB
+from ..core.progress import lines_to_stderr
 from ..data.runs import check_runs_for_law, load_runs
 from ..data.units import DEFAULT_FLOPS_PER_TOKEN
 from ..law.spec import law_names, list_laws, load_law
@@ -139,6 +140,7 @@ def fit_command(
     dropna: Annotated[bool, typer.Option("--dropna", help="Drop rows with missing values instead of failing.")] = False,
     prob: Annotated[float, typer.Option(help="Probability of the summary's intervals.")] = DEFAULT_PROB,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the sampler's progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines (nor bar) on stderr.")] = False,
     allow_warnings: Annotated[bool, typer.Option(
         "--allow-warnings", help=f"Exit {EXIT_OK} even if the diagnostics are not ok.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (summary as records) instead of tables.")] = False,
@@ -156,11 +158,12 @@ def fit_command(
             runs = load_runs(runs_path, flops_per_token=flops_per_token, dropna=dropna, **columns)
             check_runs_for_law(runs, inputs=spec.columns, response=spec.response, n_params=spec.n_params,
                                law=spec.name)
-        quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
-        with user_errors(FIT_INPUT_ERRORS), quiet:
+        stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
+        with user_errors(FIT_INPUT_ERRORS), stdout, lines_to_stderr(not quiet):
             result = fit_law(runs, law=spec, likelihood=likelihood.value, draws=draws, tune=tune, chains=chains,
                              discrepancy=None if discrepancy is DiscrepancyChoice.none else discrepancy.value,
-                             seed=seed, progress=False if no_progress else None, target_accept=target_accept)
+                             seed=seed, progress=False if no_progress or quiet else None,
+                             target_accept=target_accept)
     _save_and_show(result, output, prob, as_json, allow_warnings)
 
 
@@ -311,6 +314,7 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Random seed of the sampler.")] = 0,
     draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the sampler's progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines (nor bar) on stderr.")] = False,
 ) -> None:
     """Fit the Chinchilla law to the embedded demo dataset, predict larger budgets, write the report."""
     if output is not None:
@@ -322,7 +326,9 @@ def demo_command(
         runs = load_runs(frame[["N", "D", "loss"]])
         typer.echo(f"Demo: law {DEMO_LAW!r} fitted to {len(runs)} runs; data: "
                    f"{frame.attrs.get('source', 'embedded demo dataset')}")
-        result = fit_law(runs, law=DEMO_LAW, draws=draws, seed=seed, progress=False if no_progress else None)
+        with lines_to_stderr(not quiet):
+            result = fit_law(runs, law=DEMO_LAW, draws=draws, seed=seed,
+                             progress=False if no_progress or quiet else None)
     if output is not None and output.suffix.lower() == ".nc":
         with user_errors(context=f"cannot save the fit to {output}: "):
             result.save(output)

@@ -14,6 +14,7 @@ import typer
 
 from ..api import plan
 from ..core.intervals import DEFAULT_PROB
+from ..core.progress import lines_to_stderr
 from ..data.runs import load_runs
 from ..decisions.cost import CostModel, Hardware, ShapeRule
 from . import commands
@@ -154,6 +155,7 @@ def next_command(
     n_ctx: Annotated[float | None, typer.Option("--n-ctx", help="Add Kaplan's attention FLOPs (context).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the fit and of the simulated outcomes.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
 ) -> None:
     """Fit the runs, choose the next runs to train (preposterior analysis), write them as a CSV.
 
@@ -165,7 +167,7 @@ def next_command(
     if runs_path.suffix == ".nc":
         fitted = load_fit_file(runs_path)
     else:
-        with user_errors(), warnings_to_stderr():
+        with user_errors(), warnings_to_stderr(), lines_to_stderr(not quiet):
             runs = load_runs(runs_path, **parse_columns(col))
             fitted = commands.fit_law(runs, law=law, seed=seed, progress=False)
     with user_errors(), warnings_to_stderr():

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import progress
 from ..core.errors import DiscrepancyError, InputTypeError, TaskError
 from ..core.tasks import TaskFailure, run_tasks
 from ..data.checkpoints import drop_warmup
@@ -129,7 +130,10 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     if log_likelihood is None:
         log_likelihood = used.chains * used.draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
     record = _checked(record.with_log_likelihood() if log_likelihood else record)
-    return with_structural(record) if discrepancy == "modular" else record
+    if discrepancy != "modular":
+        return record
+    with progress.phase("fitting the structural term to the law's residuals"):
+        return with_structural(record)
 
 
 def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
@@ -140,6 +144,8 @@ def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
     if first.ok or not sampling.remedy:
         return trace, used, ""
     again = used.remedied()
+    progress.note(f"first run {first.verdict.upper()}: sampling again with tune={again.tune}, draws={again.draws}, "
+                  f"target_accept={again.target_accept:g}")
     trace, second = run_sampler(spec, runs, likelihood, again, structure, disc)
     second.timings.update({f"first_{k}": v for k, v in used.timings.items()})
     note = (f"the first run was {first.verdict.upper()} ({'; '.join(p.split(':')[0] for p in first.problems)}): "
@@ -197,6 +203,7 @@ def _checked(record: FitRecord) -> FitRecord:
         offset = record.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
         z = _predict.standardized_residuals(spec, record.posterior, runs, record.structure, offset)
         diag = replace(diag, checks=noise_checks(z, record.likelihood, nu))
+    progress.note(f"diagnostics: {diag.verdict.upper()}")
     warn_if_not_ok(diag, spec.name)
     return replace(record, diagnostics=diag)
 

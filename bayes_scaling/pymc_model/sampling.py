@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.progress import note, phase
 from ..law.spec import LawSpec
 from .build import build_model, model_data
 
@@ -172,10 +173,13 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
         _CACHE.move_to_end(key)
         compiled = entry.with_data(model_data(law, runs, structure, likelihood, discrepancy))
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
+    note(f"model built in {s.timings['build']:.1f} s, compiled in {s.timings['compile']:.1f} s"
+         + (" (from the disk cache)" if s.timings.get("compile_cache_hit") else ""))
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
-    trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
-                          seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
+    with phase(f"sampling {s.chains} chains x ({s.tune} tune + {s.draws} draws), {len(runs)} runs"):
+        trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
+                              seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
     s.timings["sample"] = time.perf_counter() - t2
     return _keep(trace, ("posterior", "sample_stats"))
 
@@ -187,6 +191,7 @@ def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, struct
     model = build_model(law, runs, likelihood, structure, discrepancy)
     s.timings["build"] = time.perf_counter() - t0
     t1 = time.perf_counter()
+    note(f"model built in {s.timings['build']:.1f} s; sampling with PyMC's NUTS")
     trace = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores, random_seed=s.seed,
                       nuts_sampler="pymc", progressbar=s.progress, target_accept=s.target_accept,
                       compute_convergence_checks=False, model=model)
