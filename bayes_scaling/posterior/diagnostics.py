@@ -18,13 +18,14 @@ from ..core.errors import ModelCheckWarning, SamplerWarning
 from ..core.intervals import DEFAULT_PROB, check_prob
 
 __all__ = ["Diagnostics", "diagnose", "summarize", "noise_checks", "convergence_table",
-           "RHAT_MAX", "ESS_PER_CHAIN", "TAIL_Z", "TAIL_P", "NU_MIN"]
+           "heavy_tail_note", "RHAT_MAX", "ESS_PER_CHAIN", "TAIL_Z", "TAIL_P", "NU_MIN", "NU_HEAVY"]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN = 100
 TAIL_Z = 4.0  # residuals beyond this many sigma count as tail rows in noise_checks
 TAIL_P = 1e-3  # flag Normal noise when so many tail rows have at most this probability under it
 NU_MIN = 1.0  # flag Student-t noise whose nu (posterior median) is below this: tails beyond Cauchy's
+NU_HEAVY = 2.0  # below this (infinite variance) the report names the rows far off the law
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,29 @@ def _rows(post) -> dict[str, np.ndarray]:
             coords = ", ".join(str(values[d].values[i]) for d, i in zip(extra, idx))
             rows[f"{v}[{coords}]"] = values.values[(slice(None), slice(None), *idx)].ravel()
     return rows
+
+
+def heavy_tail_note(z: np.ndarray, sigma: float, nu: float, labels, max_named: int = 8) -> str | None:
+    """A caveat for Student-t noise with ``NU_MIN <= nu < NU_HEAVY`` (tails with infinite variance):
+    the rows beyond :data:`TAIL_Z` sigma, named by ``labels`` (text per row) with their distance from
+    the law in percent of the response (largest first). None when nu is not in that range or no row is that far.
+
+    Below ``NU_MIN`` :func:`noise_checks` already flags the fit; above ``NU_HEAVY`` the tails are
+    ordinary run-to-run noise (Epoch's Chinchilla runs under the default fit: nu about 1.6-2.9).
+    """
+    z = np.asarray(z, dtype=float)
+    far = np.flatnonzero(np.abs(z) > TAIL_Z)
+    if not NU_MIN <= nu < NU_HEAVY or far.size == 0:
+        return None
+    far = far[np.argsort(-np.abs(z[far]))]
+    labels = np.asarray(labels)
+    named = "; ".join(f"{labels[i]}: {np.expm1(z[i] * sigma):+.1%}" for i in far[:max_named])
+    more = f" and {far.size - max_named} more" if far.size > max_named else ""
+    return (f"Heavy tails: Student-t noise with nu = {nu:.2g} (below {NU_HEAVY:g}: the noise has no finite "
+            f"variance), and {far.size} of {z.size} rows lie beyond {TAIL_Z:g} sigma of the law ({named}{more}). "
+            "The fit treats them as outliers; "
+            "if they are real (a different setup, a loss spike at the end), the intervals are too narrow for runs "
+            "like them.")
 
 
 def summarize(posterior, var_names: list[str], prob: float = DEFAULT_PROB,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputError
+from ..core.formatting import fmt
 from ..core.intervals import DEFAULT_PROB
 from ..data.runs import Runs
 from ..law.spec import LawSpec
@@ -22,7 +23,7 @@ from ..pymc_model.build import ref_name
 from ..pymc_model.discrepancy import Discrepancy, f_draws
 from ..pymc_model.structure import Structure
 from . import predict as _predict
-from .diagnostics import Diagnostics, summarize
+from .diagnostics import NU_HEAVY, NU_MIN, Diagnostics, heavy_tail_note, summarize
 from .structural import Structural
 
 __all__ = ["FitRecord", "summary_names"]
@@ -194,6 +195,22 @@ class FitRecord:
         """(min, max) of each numeric input column in the data (N, D, C when present)."""
         cols = set(self.law.inputs.values()) | ({"N", "D", "C"} & set(self.runs.data.columns))
         return {c: self.runs.observed_range(c) for c in sorted(cols)}
+
+    def heavy_tail_note(self) -> str | None:
+        """The report's caveat when Student-t noise has nu < 2: the rows beyond 4 sigma, named
+        (:func:`~bayes_scaling.posterior.diagnostics.heavy_tail_note`); None otherwise."""
+        if self.likelihood != "student_t":
+            return None
+        post = self.posterior["posterior"]
+        nu, sigma = float(post["nu"].median()), float(post["sigma"].median())
+        if not NU_MIN <= nu < NU_HEAVY:
+            return None
+        offset = self.discrepancy_draws({c: self.runs.values(c) for c in self.law.inputs.values()})
+        z = _predict.standardized_residuals(self.law, self.posterior, self.runs, self.structure, offset)
+        cols = list(self.law.inputs.values())
+        labels = [f"row {label} (" + ", ".join(f"{c} {fmt(v)}" for c, v in zip(cols, values)) + ")"
+                  for label, *values in self.runs.data[cols].itertuples()]
+        return heavy_tail_note(z, sigma, nu, labels)
 
     def discrepancy_draws(self, inputs) -> np.ndarray | None:
         """The discrepancy f (log response) at the inputs (columns of a table or a dict), every draw:

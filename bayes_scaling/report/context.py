@@ -84,6 +84,9 @@ def _data_section(ctx: dict, fit: FitRecord, prob: float) -> None:
         ctx["caveats"].append(f"The sampler's diagnostics are {d.verdict.upper()}: {str(d).splitlines()[0]}. "
                               "Treat every number below with care until it passes.")
     ctx["caveats"] += [f"Model check: {c}" for c in d.checks]
+    tails = fit.heavy_tail_note()
+    if tails:
+        ctx["caveats"].append(tails)
     ctx["likelihood_choice"] = fit.settings.get("likelihood_choice", "")
     ctx["structural"] = ("Predictions and decisions include a " + fit.structural.summary()
                          + "; beyond the runs its uncertainty widens every interval") if fit.structural else ""

@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -135,3 +136,36 @@ def test_noise_checks_flag_heavy_tails_under_normal_noise_and_nu_below_one():
     assert f"model check: {msg}" in str(d)  # ... but it is shown with the diagnostics
     with pytest.warns(ModelCheckWarning, match="Normal noise is contradicted"):
         warn_if_not_ok(d, "kaplan_ns")
+
+
+def test_heavy_tail_note_names_the_far_rows_largest_first():
+    from bayes_scaling.posterior.diagnostics import heavy_tail_note
+
+    z = np.zeros(50)
+    z[[3, 7]] = [5.0, -9.0]
+    labels = [f"row {i}" for i in range(50)]
+    note = heavy_tail_note(z, 0.01, 1.6, labels)
+    assert "nu = 1.6" in note and "2 of 50 rows lie beyond 4 sigma" in note
+    assert note.index("row 7: -8.6%") < note.index("row 3: +5.1%")
+    assert heavy_tail_note(z, 0.01, 2.5, labels) is None  # ordinary tails
+    assert heavy_tail_note(z, 0.01, 0.8, labels) is None  # below 1: noise_checks flags the fit instead
+    assert heavy_tail_note(np.zeros(50), 0.01, 1.6, labels) is None  # nothing that far
+    many = np.full(20, 6.0)
+    assert "and 12 more" in heavy_tail_note(many, 0.01, 1.5, [str(i) for i in range(20)])
+
+
+def test_the_record_names_its_far_rows_when_nu_is_below_two():
+    fit = mock_fit()
+    tree = fit.posterior.copy()
+    post = tree["posterior"].to_dataset()
+    post["nu"] = post["nu"] * 0 + 1.5
+    frame = fit.runs.data.copy()
+    frame.loc[frame.index[4], "loss"] *= 1.3  # one run 30% off the law
+    from dataclasses import replace
+
+    tree["posterior"] = post
+    far = replace(fit, posterior=tree, runs=replace(fit.runs, data=frame))
+    note = far.heavy_tail_note()
+    assert note is not None and "1 of 40 rows" in note
+    assert re.search(rf"row {frame.index[4]} \(N [0-9.e+]+, D [0-9.e+]+\): \+(29|30)\.[0-9]%", note)
+    assert fit.heavy_tail_note() is None  # the mock's nu is large
