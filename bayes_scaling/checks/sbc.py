@@ -8,15 +8,14 @@ prior. :func:`sbc` does exactly that:
    with the same PyMC model the fit uses (``pymc.sample_prior_predictive``: law parameters,
    the noise scale ``sigma``, Student-t ``nu`` and the noise itself, so that the reference-scale
    priors and the likelihood are exactly those of :func:`bayes_scaling.fit`);
-2. fit each dataset (processes in parallel, ``spawn`` start method, one core per fit);
+2. fit each dataset (local processes in parallel, one core per fit, or any ``executor=``);
 3. thin each posterior to about ``rank_draws`` draws (200 by default, spread evenly over the
    chains, as Talts et al. recommend so that the draws are roughly independent), and record
    the rank of the true value: the number of thinned draws below it, in ``0 .. n_draws``;
 4. test the ranks for uniformity with the simultaneous ``prob`` (99%) confidence band of the
    ECDF of the fractional ranks ``(rank + 0.5) / (n_draws + 1)``, computed by
    :func:`arviz_stats.ecdf_utils.ecdf_pit` (the simulation method of Säilynoja et al. 2022,
-   "Graphical test for discrete uniformity and its applications in goodness-of-fit evaluation
-   and multiple sample comparison", Statistics and Computing 32:32). A parameter passes when
+   Statistics and Computing 32:32). A parameter passes when
    its ECDF stays inside the band everywhere.
 
 The returned :class:`SBCResult` holds the ranks, the true values, each fit's sampler
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputError
+from ..core.progress import quiet_logger
 from ..core.tasks import TaskFailure, check_executor, run_tasks
 from ..data.runs import load_runs
 from ..data.synthetic import chinchilla_design
@@ -289,7 +289,7 @@ def prior_datasets(spec, design: pd.DataFrame, n: int, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     while valid < n:
         ask = n if not drawn else max(16, 2 * (n - valid))
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet_logger("pymc"):  # no "Sampling: [...]" on stderr
             warnings.simplefilter("ignore")
             draws = pm.sample_prior_predictive(draws=ask, model=model, random_seed=rng if drawn else seed)
         prior = draws["prior"].to_dataset()

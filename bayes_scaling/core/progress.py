@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["LOGGER", "phase", "note", "lines_to_stderr"]
+__all__ = ["LOGGER", "phase", "note", "lines_to_stderr", "quiet_logger"]
 
 LOGGER = logging.getLogger("bayes_scaling.progress")
 
@@ -49,3 +49,15 @@ def lines_to_stderr(enabled: bool = True) -> Iterator[None]:
     finally:
         LOGGER.removeHandler(handler)
         LOGGER.setLevel(level)
+
+
+@contextmanager
+def quiet_logger(name: str) -> Iterator[None]:
+    """Silence another library's INFO lines (PyMC's "Sampling: [...]" on stderr) for the duration."""
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)

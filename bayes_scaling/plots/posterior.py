@@ -7,8 +7,6 @@ under their priors, so they are shown as ``log10(A)``; the other parameters are 
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.formatting import short_label
+from ..core.progress import quiet_logger
 from ._data import replicate_log
 from ._style import DATA, POSTERIOR, detach, styled
 
@@ -57,18 +56,6 @@ def _selected(fit: FitRecord, dataset, var_names: Sequence[str] | None, where: s
     if len(set(short)) < len(short):
         short = [f"{i}: {s}" for i, s in enumerate(short)]
     return data.assign_coords(group=short).rename({"group": "grp"})
-
-
-@contextlib.contextmanager
-def _quiet(logger: str):
-    """Silence a library's INFO lines (PyMC's "Sampling: [...]") for the duration."""
-    log = logging.getLogger(logger)
-    level = log.level
-    log.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
 
 
 def _n_panels(dataset) -> int:
@@ -154,7 +141,7 @@ def plot_prior_posterior(fit: FitRecord, *, var_names: Sequence[str] | None = No
         raise InputError(f"n_prior must be at least 10, got {n_prior}")
     model = build_model(fit.law, fit.runs, fit.likelihood, fit.structure)
     names = list(fit.law.parameters) if var_names is None else var_names
-    with model, _quiet("pymc"):
+    with model, quiet_logger("pymc"):
         prior = pm.sample_prior_predictive(draws=int(n_prior), random_seed=seed, var_names=list(
             dict.fromkeys([names] if isinstance(names, str) else names)), compile_kwargs={"mode": "FAST_COMPILE"})
     prior_ds = _selected(fit, prior["prior"].to_dataset(), names, "the prior")
