@@ -6,13 +6,14 @@ import html
 from typing import TYPE_CHECKING
 
 from ..core.formatting import fmt as _fmt
+from ..core.formatting import fmt_count
 from ..core.intervals import DEFAULT_PROB
 from ..decisions.allocation import allocate
 
 if TYPE_CHECKING:
     from ..posterior.record import FitRecord
 
-__all__ = ["fit_html", "headline_allocation"]
+__all__ = ["fit_html", "summary_html", "headline_allocation"]
 
 _VERDICT_COLOURS = {"pass": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e"}
 
@@ -27,6 +28,15 @@ def headline_allocation(fit: FitRecord, multiples=(10, 100), prob: float = DEFAU
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return allocate(fit, [m * c_max for m in multiples], prob=prob)
+
+
+def summary_html(summary) -> str:
+    """The parameter table with figures chosen per column: 4 significant digits for the estimates, 3 for
+    the spreads and the Monte-Carlo error, whole effective sample sizes, R-hat to 3 decimals."""
+    formatters = {c: (lambda x: _fmt(x, 4)) for c in ("mean", "median", "lower", "upper")}
+    formatters.update({c: _fmt for c in summary.columns if c not in formatters})
+    formatters.update({"ess_bulk": fmt_count, "ess_tail": fmt_count, "r_hat": lambda x: f"{x:.3f}"})
+    return summary.to_html(classes="bs-summary", formatters=formatters)
 
 
 def fit_html(fit: FitRecord) -> str:
@@ -44,12 +54,13 @@ def fit_html(fit: FitRecord) -> str:
         parts.append("; law + GP model discrepancy (predictions only)")
     if fit.structural is not None:
         parts.append(f"; {html.escape(fit.structural.summary())}")
+    detail = str(d).splitlines()[0].split(": ", 1)[-1]  # the verdict is shown once, in colour
     parts.append(f"; {html.escape(fit.likelihood)} likelihood; diagnostics: "
-                 f"<b style='color:{colour}'>{html.escape(d.verdict.upper())}</b> "
-                 f"({html.escape(str(d).splitlines()[0])})")
+                 f"<b style='color:{colour}'>{html.escape(d.verdict.upper())}</b> ({html.escape(detail)})")
+    tails = fit.heavy_tail_note()
     parts += [f"<br><b style='color:{_VERDICT_COLOURS['warn']}'>model check</b>: {html.escape(c)}"
-              for c in d.checks]
-    parts.append(fit.summary().round(4).to_html(classes="bs-summary"))
+              for c in [*d.checks, *([tails] if tails else [])]]
+    parts.append(summary_html(fit.summary()))
     table = headline_allocation(fit)
     if table is not None:
         parts.append(f"<p>Compute-optimal allocation ({table.attrs['prob']:.0%} intervals):</p><ul>")

@@ -35,3 +35,14 @@ def test_repr_html_shows_model_checks():
     diag = dataclasses.replace(fit.diagnostics, checks=["Normal noise is contradicted: 3 of 40 rows <beyond>"])
     out = fit_html(dataclasses.replace(fit, diagnostics=diag))
     assert "model check</b>: Normal noise is contradicted: 3 of 40 rows &lt;beyond&gt;" in out
+
+
+def test_the_verdict_is_shown_once_and_figures_are_chosen_per_column(chinchilla_mock_fit):
+    out = chinchilla_mock_fit._repr_html_()
+    assert out.count("PASS") == 1 and "(0 divergences in" in out
+    summary = chinchilla_mock_fit.summary()
+    ess = int(round(summary.loc["E", "ess_bulk"]))
+    assert f">{ess}<" in out and f"{summary.loc['E', 'ess_bulk']:.4f}" not in out  # whole numbers
+    assert f">{summary.loc['E', 'r_hat']:.3f}<" in out
+    assert f">{summary.loc['alpha', 'median']:.4g}<" in out  # 4 significant digits, not 4 decimals
+    assert ">0.0000<" not in out
