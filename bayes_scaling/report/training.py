@@ -36,9 +36,8 @@ def what_to_train(ctx: dict, fit: FitRecord, budgets: list[float], plans, prob: 
     """Add ``recommendation`` (and ``next_runs``) tables and their sentences to the report's context."""
     rec = recommend(fit, budgets, prob=prob, plans=_recommend_plans(plans), hardware=hardware)
     first = [c for c in ("C", "gpu_hours", "dollars", "plan", "N", "D", "tokens_per_param") if c in rec]
-    ctx["recommendation"] = table(interval_table(rec, first, ["loss", "regret"],
-                                                 ["regret_mean", "N_flat_lower", "N_flat_upper",
-                                                  "decades_beyond_data"]))
+    # the flat range and the distance from the data are per budget: in the sentences below, not per row
+    ctx["recommendation"] = table(interval_table(rec, first, ["loss", "regret"], ["regret_mean"]))
     ctx["recommendation_cost"] = rec.attrs["cost"] + (f"; {rec.attrs['hardware']}" if "hardware" in rec.attrs
                                                       else "")
     for c in list(dict.fromkeys(rec["C"]))[:MAX_HEADLINES]:

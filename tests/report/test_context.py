@@ -97,16 +97,19 @@ def test_report_path_suffix(report_fit, tmp_path):
 
 
 def check_in_browser(path, tmp_path):
-    """Load the HTML in headless Chromium: every image decoded, no script or console error, a screenshot."""
+    """Load the HTML in headless Chromium at 1280 px: every image decoded, no table or image wider than the
+    page (the report's own self-check: scrollWidth <= clientWidth for every table), no script or console
+    error, a screenshot."""
     exe = _chromium()
     n_images = path.read_text().count("<img ")
     assert n_images >= 5
     flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--allow-file-access-from-files", "--virtual-time-budget=10000"]
+             "--allow-file-access-from-files", "--virtual-time-budget=10000", "--window-size=1280,2000"]
     dom = subprocess.run(flags + ["--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert f'data-images-ok="{n_images}/{n_images}"' in dom.stdout, re.findall(r"data-images-ok=\"[^\"]*\"", dom.stdout)
+    assert 'data-wide="none"' in dom.stdout, re.findall(r"data-wide=\"[^\"]*\"", dom.stdout)
     assert "data-errors" not in dom.stdout
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and
                       ("ERROR" in line or "Uncaught" in line)]
@@ -119,6 +122,14 @@ def check_in_browser(path, tmp_path):
 
 def test_browser_loads_report_with_images_and_no_errors(report_fit, tmp_path):
     check_in_browser(report_fit.report(tmp_path / "r.html", budgets=[1e23, 1e24]), tmp_path)
+
+
+def test_report_asked_for_a_budget_answers_it_and_fits_the_page(report_fit, tmp_path):
+    """Issue 18: a report for 5.76e23 FLOPs names that budget in its headline; nothing wider than the page."""
+    path = report_fit.report(tmp_path / "gopher.html", budgets=[5.76e23])
+    answer = re.search(r'<div class="answer">(.*?)</div>', path.read_text(), re.S).group(1)
+    assert answer.strip().startswith("<p>At 5.76e+23 FLOPs (") and "your largest run)" in answer
+    check_in_browser(path, tmp_path)
 
 
 @pytest.mark.slow
