@@ -73,10 +73,11 @@ html_title = f"bayes_scaling {release}"
 html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    "secondary_sidebar_items": [],  # no page TOC column: the content gets its width (issue 18)
 }
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
+html_js_files = ["width_check.js"]  # sets <body data-wide>: scripts/check_docs_width.py reads it
 
 # Files the notebooks write for the site (the budget walkthrough's HTML report). Sphinx copies
 # the folder into the root of the output after the notebooks ran; it is emptied here so that a

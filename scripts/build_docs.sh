@@ -4,8 +4,8 @@
 #   scripts/build_docs.sh          # full build: the notebooks' fits use 1000 draws + 1000 tuning steps per chain
 #   scripts/build_docs.sh --fast   # the same pages with 300 draws + 300 tuning steps (what CI would run)
 # Installs the docs extra into .venv (scripts/bootstrap.sh docs) when Sphinx or myst-nb is missing.
-# Without --fast, $BAYES_SCALING_DOCS_DRAWS (if set) gives the draws. The Chinchilla pages read
-# Epoch AI's data from $BAYES_SCALING_DATA, else ../shared/data beside the repository.
+# Without --fast, $BAYES_SCALING_DOCS_DRAWS (if set) gives the draws. The pages read public data
+# through the dataset loader: $BAYES_SCALING_DATA (default ../shared/data when present), else a download.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +22,10 @@ if ! .venv/bin/python -c 'import sphinx, myst_nb, pydata_sphinx_theme, ipykernel
   scripts/bootstrap.sh docs
 fi
 
-if [ -z "${BAYES_SCALING_DATA:-}" ] && [ ! -d ../shared/data ]; then
-  echo "build_docs: no data mirror (\$BAYES_SCALING_DATA unset and no ../shared/data): the Chinchilla pages will fail" >&2
+# the pages load data with bs.datasets.load as a reader would: the mirror in $BAYES_SCALING_DATA (set
+# here to ../shared/data when that exists), else the loader's cache, else a download
+if [ -z "${BAYES_SCALING_DATA:-}" ] && [ -d ../shared/data ]; then
+  export BAYES_SCALING_DATA="$(cd ../shared/data && pwd)"
 fi
 
 start=$(date +%s)
