@@ -62,8 +62,8 @@ def test_listing_the_laws_is_quiet_and_the_prior_plot_does_not_log(caplog):
         assert len(bs.list_laws()) >= 5
     import logging
 
-    from bayes_scaling.plots.posterior import _quiet
+    from bayes_scaling.core.progress import quiet_logger
 
-    with _quiet("pymc"), caplog.at_level(logging.INFO):
+    with quiet_logger("pymc"), caplog.at_level(logging.INFO):
         logging.getLogger("pymc").info("Sampling: [E]")
     assert "Sampling" not in caplog.text
