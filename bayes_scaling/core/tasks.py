@@ -19,6 +19,9 @@ from .errors import InputTypeError
 
 __all__ = ["TaskFailure", "run_tasks", "check_executor"]
 
+SPAWN_HINT = (" (a local worker process died; run from a script, the call must sit under "
+              "`if __name__ == \"__main__\":`, since each spawned worker imports the script again)")
+
 
 @dataclass(frozen=True)
 class TaskFailure:
@@ -69,6 +72,8 @@ def run_tasks(func: Callable, tasks: Sequence, *, executor: Executor | None = No
                 attempts[i] += 1
                 futures[i] = _submit(pool, func, tasks[i])
                 continue
+            if error is not None and owned and "BrokenProcessPool" in error:
+                error += SPAWN_HINT
             results[i] = future.result() if error is None else TaskFailure(i, error, attempts[i])
             del futures[i]
     finally:

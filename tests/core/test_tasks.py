@@ -70,3 +70,13 @@ def test_a_killed_local_worker_is_replaced_and_its_task_retried(tmp_path):
     tasks = [{"marker": str(tmp_path / "killed"), "value": v} for v in range(4)]
     assert run_tasks(kill_worker_once, tasks, workers=2) == [0, 10, 20, 30]
     assert (tmp_path / "killed").read_text() == "killed"  # the worker was killed once
+
+
+def die(task):
+    os._exit(1)
+
+
+def test_a_pool_that_keeps_breaking_is_reported_with_the_likely_cause():
+    out = run_tasks(die, [1, 2], workers=2)
+    assert all(isinstance(r, TaskFailure) and r.attempts == 2 for r in out)
+    assert "BrokenProcessPool" in out[0].error and 'if __name__ == "__main__":' in out[0].error
