@@ -36,6 +36,5 @@ def pytest_terminal_summary(terminalreporter):
         reasons[reason] = reasons.get(reason, 0) + 1
     terminalreporter.write_sep("-", f"{len(skipped)} skipped, and why")
     for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        hint = " (put the project's shared/data folder beside this checkout, or set BAYES_SCALING_SHARED_DATA)" \
-            if "shared data" in reason else ""
+        hint = " (or put the project's shared/data folder beside this checkout)" if "shared data" in reason else ""
         terminalreporter.write_line(f"{count:4d} x {reason}{hint}")

@@ -13,10 +13,19 @@ SHARED_DATA = Path(os.environ.get("BAYES_SCALING_SHARED_DATA")
                    or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
-def shared_file(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"shared data not available at {path}")
+def shared_file(name: str, file: str) -> Path:
+    """The file of registered dataset ``name`` through the dataset loader, as a user gets it: the mirror
+    beside the checkout (or ``$BAYES_SCALING_DATA``), else the loader's cache; sha256-checked. Tests never
+    download (CI has no network): without a copy the test is skipped, saying how to get one."""
+    from bayes_scaling import datasets
+    from bayes_scaling.core.errors import DatasetUnavailableError
+
+    try:
+        path = datasets.path(name, data_home=SHARED_DATA if SHARED_DATA.is_dir() else None, download=False)
+    except DatasetUnavailableError:
+        pytest.skip(f"shared data {name!r} not in a mirror nor the loader's cache; "
+                    f"python -c \"import bayes_scaling as bs; bs.datasets.path('{name}')\" downloads it")
+    assert path.name == file, (path, file)
     return path
 
 
