@@ -20,7 +20,7 @@ from .checks import backtest as backtest_check
 from .checks import isoflop as isoflop_check
 from .core.errors import InputError
 from .core.files import atomic_write
-from .core.intervals import DEFAULT_PROB
+from .core.intervals import DEFAULT_PROB, as_table
 from .data.runs import Runs, load_runs
 from .decisions import allocation, budget, design, frontier, groups, lifetime, recommendation
 from .law.spec import LawSpec, load_law
@@ -53,7 +53,8 @@ class Fit(FitRecord):
         """Compute-optimal N, D, tokens per parameter and loss per budget C, with intervals; budgets in
         GPU-hours or money, a cost model, inference demand (:func:`bayes_scaling.decisions.allocate`).
         """
-        return allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method, **fixed)
+        return as_table(allocation.allocate(self, C, prob=prob, flops_per_token=flops_per_token, method=method,
+                                            **fixed))
 
     def allocate_draws(self, C=None, *, flops_per_token: float | None = None, method: str = "auto", **fixed):
         """Posterior draws of the allocation, Dataset ``(chain, draw, budget)``
@@ -64,34 +65,35 @@ class Fit(FitRecord):
     def lifetime_plan(self, target_loss, inference_tokens, *, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
         """The least training-plus-inference compute that reaches a target loss, per inference demand
         (Sardana et al. 2023; :func:`bayes_scaling.decisions.lifetime.lifetime_plan`)."""
-        return lifetime.lifetime_plan(self, target_loss, inference_tokens, prob=prob, **kwargs)
+        return as_table(lifetime.lifetime_plan(self, target_loss, inference_tokens, prob=prob, **kwargs))
 
     def recommend(self, C=None, *, risk: str = "mean", tolerance: float = 0.005, prob: float = DEFAULT_PROB,
                   plans=None, **kwargs) -> pd.DataFrame:
         """The plan to pick per budget: the Bayes action, its flat range, the regret of other plans
         (:func:`bayes_scaling.decisions.recommend`)."""
-        return recommendation.recommend(self, C, risk=risk, tolerance=tolerance, prob=prob, plans=plans, **kwargs)
+        return as_table(recommendation.recommend(self, C, risk=risk, tolerance=tolerance, prob=prob, plans=plans,
+                                                 **kwargs))
 
     def next_runs(self, target: str = "N_opt", *, budget, k: int = 3, **kwargs) -> pd.DataFrame:
         """The batch of runs that most reduces the target's uncertainty per FLOP, by preposterior
         analysis (:func:`bayes_scaling.decisions.design.next_runs`)."""
-        return design.next_runs(self, target, budget=budget, k=k, **kwargs)
+        return as_table(design.next_runs(self, target, budget=budget, k=k, **kwargs))
 
     def prob_below(self, target, N=None, D=None, C=None, **inputs) -> pd.DataFrame:
         """P(trained model's loss < target), run-to-run noise included (:func:`bayes_scaling.decisions.prob_below`)."""
-        return budget.prob_below(self, target, N=N, D=D, C=C, **inputs)
+        return as_table(budget.prob_below(self, target, N=N, D=D, C=C, **inputs))
 
     def compute_for_target(self, target, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
         """Compute (and plan) so that loss <= target with probability ``prob``
         (:func:`bayes_scaling.decisions.compute_for_target`).
         """
-        return budget.compute_for_target(self, target, prob, **kwargs)
+        return as_table(budget.compute_for_target(self, target, prob, **kwargs))
 
     def compare_plans(self, plans, *, prob: float = DEFAULT_PROB, **kwargs) -> pd.DataFrame:
         """Loss, P(best) and regret against the compute-optimal plan, per plan
         (:func:`bayes_scaling.decisions.compare_plans`).
         """
-        return budget.compare_plans(self, plans, prob=prob, **kwargs)
+        return as_table(budget.compare_plans(self, plans, prob=prob, **kwargs))
 
     def data_for_overfitting(self, N, max_penalty: float = 0.02, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Tokens D keeping L(N,D)/L(N,inf) - 1 <= max_penalty (Kaplan's rule;
@@ -104,17 +106,17 @@ class Fit(FitRecord):
         """Per pair of groups: loss difference, P(A better), parameter gaps
         (:func:`bayes_scaling.decisions.groups.compare_groups`).
         """
-        return groups.compare_groups(self, N, D, C, prob=prob, **inputs)
+        return as_table(groups.compare_groups(self, N, D, C, prob=prob, **inputs))
 
     def rank_groups(self, N=None, D=None, C=None, *, prob: float = DEFAULT_PROB, **inputs) -> pd.DataFrame:
         """Per group: loss, P(best), expected rank (:func:`bayes_scaling.decisions.groups.rank_groups`)."""
-        return groups.rank_groups(self, N, D, C, prob=prob, **inputs)
+        return as_table(groups.rank_groups(self, N, D, C, prob=prob, **inputs))
 
     def group_offsets(self, reference: str, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Each group's loss offset from a reference group, e.g. eval sets
         (:func:`bayes_scaling.decisions.groups.group_offsets`).
         """
-        return groups.group_offsets(self, reference, prob=prob)
+        return as_table(groups.group_offsets(self, reference, prob=prob))
 
     def isoflop(self, *, prob: float = DEFAULT_PROB, **kwargs):
         """Each iso-FLOP budget's own optimum (Approach 2) beside the law's allocation, with a warning where

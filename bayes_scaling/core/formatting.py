@@ -12,11 +12,13 @@ r"""How numbers are written, everywhere: messages, tables, the report, the comma
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["exact", "fmt", "fmt_number", "fmt_count", "math_number", "interval_text", "short_label"]
+__all__ = ["exact", "fmt", "fmt_number", "fmt_count", "math_number", "interval_text", "short_label",
+           "column_formatter"]
 
 
 def exact(x: float) -> str:
@@ -56,6 +58,19 @@ def fmt(x: Any, digits: int = 3) -> str:
             return "∞" if x > 0 else "−∞"
         return f"{x:.{digits}g}"
     return str(x)
+
+
+def column_formatter(name: str) -> Callable[[Any], str]:
+    """How a result table shows column ``name``: effective sample sizes as whole numbers, R-hat to 3
+    decimals, a summary's estimates (mean, median and the interval) to 4 significant digits, anything
+    else numeric to 3 (:func:`fmt`)."""
+    if name.startswith("ess"):
+        return fmt_count
+    if name == "r_hat":
+        return lambda x: f"{float(x):.3f}"
+    if name in ("mean", "median", "lower", "upper"):
+        return lambda x: fmt(x, 4)
+    return fmt
 
 
 def interval_text(median: float, lower: float, upper: float, digits: int = 3) -> str:

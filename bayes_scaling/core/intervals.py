@@ -11,11 +11,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["DEFAULT_PROB", "check_prob", "interval_columns", "compact_intervals", "quantile_bands",
-           "decades_beyond", "decades_beyond_ranges"]
+__all__ = ["DEFAULT_PROB", "check_prob", "interval_columns", "compact_intervals", "IntervalTable", "as_table",
+           "quantile_bands", "decades_beyond", "decades_beyond_ranges"]
 
 #: Probability mass of every interval unless the caller asks for another.
 DEFAULT_PROB = 0.9
@@ -52,8 +53,6 @@ def compact_intervals(frame, digits: int = 3):
     """A display copy of ``frame`` with each ``x_median/x_lower/x_upper`` triple (and a summary's bare
     ``median/lower/upper``) as one text column ``x``: ``"median (lower–upper)"``, where they stood. The
     data stay as they are; this is for reading (the CLI's tables, at most 100 characters wide)."""
-    import pandas as pd
-
     from .formatting import interval_text
 
     columns = [str(c) for c in frame.columns]
@@ -67,6 +66,50 @@ def compact_intervals(frame, digits: int = 3):
         elif c not in bounds:
             out[c] = frame[c].to_numpy()
     return pd.DataFrame(out, index=frame.index)
+
+
+class IntervalTable(pd.DataFrame):
+    """A result table (``Fit.predict``, ``allocate``, ``summary``, ...): plain pandas data, every column
+    there (``x_median``, ``x_lower``, ``x_upper``), shown with each interval in one "median (lower–upper)"
+    cell in a notebook and by ``print()``, so that no interval hides behind pandas' "...". Anything
+    derived from it (a selection, arithmetic, ``copy()``) is a plain DataFrame."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def _shown(self) -> pd.DataFrame:
+        return compact_intervals(self)
+
+    def __repr__(self) -> str:
+        shown, numbers = self._shown_and_formats()
+        return shown.to_string(formatters=numbers, max_rows=60, line_width=100) + self._note()
+
+    def _repr_html_(self) -> str:
+        shown, numbers = self._shown_and_formats()
+        return shown.to_html(formatters=numbers, max_rows=60) + f"<p><small>{self._note().strip()}</small></p>"
+
+    def _shown_and_formats(self) -> tuple[pd.DataFrame, dict]:
+        from .formatting import column_formatter
+
+        shown = self._shown()
+        return shown, {c: column_formatter(str(c)) for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
+
+    def _note(self) -> str:
+        stems = _stems([str(c) for c in self.columns])
+        if not stems:
+            return ""
+        prob = self.attrs.get("prob")
+        mass = f"{prob:.0%} " if isinstance(prob, float) else ""
+        return (f"\n[{mass}intervals shown as median (lower–upper); the data have the columns "
+                f"{', '.join(_triple(stems[0]))}{' and the like' if len(stems) > 1 else ''}]")
+
+
+def as_table(frame: pd.DataFrame) -> IntervalTable:
+    """``frame`` (its data and ``attrs``) as an :class:`IntervalTable`."""
+    out = IntervalTable(frame)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _triple(stem: str) -> tuple[str, str, str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.errors import InputError
 from ..core.formatting import fmt
-from ..core.intervals import DEFAULT_PROB
+from ..core.intervals import DEFAULT_PROB, as_table
 from ..data.runs import Runs
 from ..law.spec import LawSpec
 from ..pymc_model.build import ref_name
@@ -140,7 +140,7 @@ class FitRecord:
 
     def summary(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Posterior summary of every parameter (mean, sd, median, interval, ESS, R-hat)."""
-        return summarize(self.posterior, self.parameter_names, prob, self.diagnostics.by_parameter)
+        return as_table(summarize(self.posterior, self.parameter_names, prob, self.diagnostics.by_parameter))
 
     def predict_draws(self, N=None, D=None, C=None, *, kind: str = "mean", seed: int | None = None,
                       group: str | None = None, **inputs):
@@ -171,16 +171,16 @@ class FitRecord:
 
         Returns
         -------
-        pandas.DataFrame
-            The inputs, ``<response>_median``, ``<response>_lower``, ``<response>_upper`` and
-            ``decades_beyond_data``.
+        IntervalTable
+            A pandas DataFrame: the inputs, ``<response>_median``, ``<response>_lower``,
+            ``<response>_upper`` and ``decades_beyond_data`` (shown with each interval in one cell).
         """
         fit, table = self._inputs(group, {"N": N, "D": D, "C": C, **inputs})
         draws = _predict.predict_draws(fit.law, fit.posterior, table, kind=kind, likelihood=fit.likelihood,
                                        seed=fit.seed_or(seed), offset=fit.offset_draws(table))
         frame = _predict.predict_frame(draws, table, fit.law.response, prob, fit.observed_ranges())
-        frame.attrs["kind"] = kind
-        return frame
+        frame.attrs.update(kind=kind, prob=prob)
+        return as_table(frame)
 
     def _inputs(self, group, given) -> tuple[FitRecord, pd.DataFrame]:
         """The record to predict with (its group's, when parameters vary by group) and the input table."""

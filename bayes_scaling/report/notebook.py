@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from ..core.formatting import column_formatter
 from ..core.formatting import fmt as _fmt
-from ..core.formatting import fmt_count
 from ..core.intervals import DEFAULT_PROB
 from ..decisions.allocation import allocate
 
@@ -33,10 +35,8 @@ def headline_allocation(fit: FitRecord, multiples=(10, 100), prob: float = DEFAU
 def summary_html(summary) -> str:
     """The parameter table with figures chosen per column: 4 significant digits for the estimates, 3 for
     the spreads and the Monte-Carlo error, whole effective sample sizes, R-hat to 3 decimals."""
-    formatters = {c: (lambda x: _fmt(x, 4)) for c in ("mean", "median", "lower", "upper")}
-    formatters.update({c: _fmt for c in summary.columns if c not in formatters})
-    formatters.update({"ess_bulk": fmt_count, "ess_tail": fmt_count, "r_hat": lambda x: f"{x:.3f}"})
-    return summary.to_html(classes="bs-summary", formatters=formatters)
+    return pd.DataFrame(summary).to_html(classes="bs-summary",
+                                         formatters={c: column_formatter(str(c)) for c in summary.columns})
 
 
 def fit_html(fit: FitRecord) -> str:

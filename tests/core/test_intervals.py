@@ -59,3 +59,33 @@ def test_the_default_probability_is_one_constant_used_everywhere():
     assert DEFAULT_PROB == 0.9
     for method in ("predict", "summary", "allocate", "compare_plans", "compare_groups", "rank_groups", "report"):
         assert inspect.signature(getattr(bs.Fit, method)).parameters["prob"].default is DEFAULT_PROB
+
+
+def test_interval_table_shows_each_interval_in_one_cell_and_stays_plain_pandas():
+    import pandas as pd
+
+    from bayes_scaling.core.intervals import IntervalTable, as_table, compact_intervals
+
+    frame = pd.DataFrame({"C": [1e22, 5.76e23], "N_opt_median": [6.6e9, 4.67e10], "N_opt_lower": [6.0e9, 4.1e10],
+                          "N_opt_upper": [7.2e9, 5.3e10], "ess_bulk": [3881.4483, 2000.2], "r_hat": [1.0041, 1.0]})
+    frame.attrs["prob"] = 0.9
+    table = as_table(frame)
+    assert isinstance(table, IntervalTable) and isinstance(table, pd.DataFrame) and table.attrs == {"prob": 0.9}
+    pd.testing.assert_frame_equal(pd.DataFrame(table), frame)  # every column, the same data
+    text = repr(table)
+    assert "4.67e+10 (4.1e+10–5.3e+10)" in text and "N_opt_median" not in text.splitlines()[0]
+    assert "3881" in text and "3881.4483" not in text and "1.004" in text
+    assert "[90% intervals shown as median (lower–upper)" in text and "N_opt_median, N_opt_lower" in text
+    assert "4.67e+10 (4.1e+10–5.3e+10)" in table._repr_html_()
+    for derived in (table[["C"]], table.copy(), table * 2, table.head(1), pd.concat([table, table])):
+        assert type(derived) is pd.DataFrame  # only the result itself is shown compactly
+    assert list(compact_intervals(table).columns) == ["C", "N_opt", "ess_bulk", "r_hat"]
+    assert "intervals shown" not in repr(as_table(frame[["C"]]))  # no interval, no note
+
+
+def test_fit_results_are_interval_tables(chinchilla_mock_fit):
+    from bayes_scaling.core.intervals import IntervalTable
+
+    fit = chinchilla_mock_fit
+    for result in (fit.predict(N=1e9, D=2e10), fit.summary(), fit.allocate(C=1e22), fit.prob_below(2.5, N=1e9, D=2e10)):
+        assert isinstance(result, IntervalTable)
