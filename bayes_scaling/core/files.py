@@ -25,12 +25,23 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
         write(Path(tmp))
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600: a report or fit file is shared like any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions ``path`` keeps (an existing file's), or a new file's under the umask (e.g. 0644)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
