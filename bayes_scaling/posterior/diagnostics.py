@@ -45,8 +45,9 @@ class Diagnostics:
     problems: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # model checks (not the sampler's): noise_checks
-    # per summary row: ESS bulk/tail, R-hat, MCSE of the mean (arviz, at fit time; see convergence_table)
-    by_parameter: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per summary row: ESS bulk/tail, R-hat, MCSE of the mean (arviz, when the fit is saved; convergence_table):
+    # a cache of numbers derived from the posterior, so not part of equality
+    by_parameter: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,7 +154,7 @@ CONVERGENCE_COLUMNS = ("ess_bulk", "ess_tail", "r_hat", "mcse_mean")
 def convergence_table(posterior, var_names: list[str]) -> dict[str, dict[str, float]]:
     """ESS (bulk, tail), R-hat and MCSE of the mean of every summary row, by arviz.
 
-    Computed once when the fit is made and kept in :attr:`Diagnostics.by_parameter`, so that the
+    Computed once when the fit is saved and kept in :attr:`Diagnostics.by_parameter`, so that the
     summary of a saved fit (the CLI's ``summary``, a notebook's view) needs no arviz import: arviz
     imports its plotting and LOO modules with it, 3-4 s in a fresh process.
     """

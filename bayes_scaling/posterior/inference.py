@@ -32,7 +32,7 @@ from ..pymc_model.discrepancy import check as check_discrepancy
 from ..pymc_model.sampling import SamplerSettings, run_sampler
 from ..pymc_model.structure import Structure, StructureOptions
 from . import predict as _predict
-from .diagnostics import NU_MIN, convergence_table, diagnose, noise_checks, warn_if_not_ok
+from .diagnostics import NU_MIN, diagnose, noise_checks, warn_if_not_ok
 from .record import FitRecord
 from .structural import fit_structural
 
@@ -194,15 +194,11 @@ def _grouped_options(structure: StructureOptions | None, sampling: SamplerSettin
 
 
 def _checked(record: FitRecord) -> FitRecord:
-    """The record with its model checks (noise against the likelihood) added, warned about at once, and
-    each summary row's convergence numbers (kept with the fit: a saved fit's summary needs no arviz)."""
-    spec, runs = record.law, record.runs
-    diag = replace(record.diagnostics, by_parameter=convergence_table(record.posterior, record.parameter_names))
+    """The record with its model checks (noise against the likelihood) added, warned about at once."""
+    diag, spec = record.diagnostics, record.law
     nu = float(record.posterior["posterior"]["nu"].median()) if record.likelihood == "student_t" else None
     if record.likelihood == "normal" or (nu is not None and nu < NU_MIN):  # the noise checks (residuals: ms)
-        offset = record.discrepancy_draws({c: runs.values(c) for c in spec.inputs.values()})
-        z = _predict.standardized_residuals(spec, record.posterior, runs, record.structure, offset)
-        diag = replace(diag, checks=noise_checks(z, record.likelihood, nu))
+        diag = replace(diag, checks=noise_checks(record.standardized_residuals(), record.likelihood, nu))
     progress.note(f"diagnostics: {diag.verdict.upper()}")
     warn_if_not_ok(diag, spec.name)
     return replace(record, diagnostics=diag)

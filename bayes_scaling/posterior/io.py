@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..data.runs import Runs
 from ..law.spec import spec_from_dict
 from ..pymc_model.discrepancy import Discrepancy
 from ..pymc_model.structure import Structure
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, convergence_table
 from .integrity import DIGEST_KEY, tree_digest
 from .record import FitRecord
 from .structural import Structural
@@ -67,7 +68,7 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
         "law_spec": fit.law.to_json(),
         "likelihood": fit.likelihood,
         "settings": json.dumps(fit.settings),
-        "diagnostics": json.dumps(fit.diagnostics.to_dict()),
+        "diagnostics": json.dumps(_with_convergence(fit).to_dict()),
         "versions": json.dumps(fit.versions),
         "timings": json.dumps(fit.timings),
         "structure": json.dumps(fit.structure.to_dict()),
@@ -85,6 +86,13 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
     tree[_GROUP].attrs[DIGEST_KEY] = tree_digest(tree)
     payload = bytes(tree.to_netcdf(engine="h5netcdf"))  # in memory: no HDF5 handle on the disk to leak
     return write_bytes_atomic(path, payload)
+
+
+def _with_convergence(fit: FitRecord) -> Diagnostics:
+    """The diagnostics with each summary row's ESS, R-hat and MCSE (arviz, computed here once, not at fit
+    time): kept in the file, a saved fit's summary needs no arviz import."""
+    d = fit.diagnostics
+    return d if d.by_parameter else replace(d, by_parameter=convergence_table(fit.posterior, fit.parameter_names))
 
 
 def _fixed_width_strings(tree):

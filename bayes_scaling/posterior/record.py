@@ -205,12 +205,17 @@ class FitRecord:
         nu, sigma = float(post["nu"].median()), float(post["sigma"].median())
         if not NU_MIN <= nu < NU_HEAVY:
             return None
-        offset = self.discrepancy_draws({c: self.runs.values(c) for c in self.law.inputs.values()})
-        z = _predict.standardized_residuals(self.law, self.posterior, self.runs, self.structure, offset)
+        z = self.standardized_residuals()
         cols = list(self.law.inputs.values())
         labels = [f"row {label} (" + ", ".join(f"{c} {fmt(v)}" for c, v in zip(cols, values)) + ")"
                   for label, *values in self.runs.data[cols].itertuples()]
         return heavy_tail_note(z, sigma, nu, labels)
+
+    def standardized_residuals(self) -> np.ndarray:
+        """Each run's residual of log response at the posterior medians (sampled discrepancy included), in
+        units of sigma (:func:`~bayes_scaling.posterior.predict.standardized_residuals`)."""
+        offset = self.discrepancy_draws({c: self.runs.values(c) for c in self.law.inputs.values()})
+        return _predict.standardized_residuals(self.law, self.posterior, self.runs, self.structure, offset)
 
     def discrepancy_draws(self, inputs) -> np.ndarray | None:
         """The discrepancy f (log response) at the inputs (columns of a table or a dict), every draw:

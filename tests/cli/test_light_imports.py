@@ -1,9 +1,8 @@
 """The CLI's reading commands on a saved fit import no sampler, no arviz and no plotting (issue 19).
 
 The commands run one after the other in one fresh interpreter, and the test reads ``sys.modules`` after
-each: a module imported by any of them would be there, so none of them imports it. A fit made by
-``bs.fit`` keeps its convergence numbers (``Diagnostics.by_parameter``), so ``summary`` needs no arviz;
-the mock fit here is given them the same way.
+each: a module imported by any of them would be there, so none of them imports it. A saved fit keeps its
+convergence numbers (``Diagnostics.by_parameter``, written by ``save``), so ``summary`` needs no arviz.
 """
 
 import json
