@@ -12,6 +12,24 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from tests.helpers import mock_fit, shared_file  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_third_party_stderr_from_the_cli(monkeypatch):
+    """Every CLI call in any test (typer's CliRunner) fails its test if a library writes to stderr."""
+    from typer.testing import CliRunner
+
+    from tests.helpers import third_party_lines
+
+    original = CliRunner.invoke
+
+    def invoke(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        chatter = third_party_lines(result.stderr)
+        assert not chatter, f"third-party output on the CLI's stderr: {chatter[:5]}"
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", invoke)
+
+
 @pytest.fixture
 def chinchilla_mock_fit():
     return mock_fit()

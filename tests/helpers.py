@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +87,17 @@ def simulate_checkpoints(law, params, design, *, run_sd=0.03, noise=0.005, seed=
     import bayes_scaling as bs
 
     return bs.simulate(law, params, design, noise=noise, seed=seed, checkpoints={"run_sd": run_sd})
+
+
+#: What third-party chatter on a CLI's stderr looks like (issue 18: none may reach a user): Python
+#: warnings from numpy/PyMC/pytensor/arviz/matplotlib, PyMC's "Sampling: [...]", pytensor's
+#: "WARNING (pytensor...)", a font-cache complaint, a traceback.
+THIRD_PARTY_STDERR = re.compile(
+    r"\b(Runtime|User|Future|Deprecation|Performance|Numba\w*)Warning\b|^Sampling: |WARNING \(pytensor|"
+    r"findfont|^Traceback |^warning \(\w+ at |"
+    r"site-packages/(numpy|pymc|pytensor|arviz\w*|matplotlib|nutpie|scipy|xarray|pandas)/", re.M)
+
+
+def third_party_lines(stderr: str) -> list[str]:
+    """The lines of ``stderr`` that come from a library rather than from bayes_scaling."""
+    return [line for line in stderr.splitlines() if THIRD_PARTY_STDERR.search(line)]

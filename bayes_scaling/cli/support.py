@@ -18,7 +18,7 @@ import pandas as pd
 import typer
 
 from ..api import load_fit
-from ..core.errors import BayesScalingError
+from ..core.errors import BayesScalingError, BayesScalingWarning
 from ..core.formatting import fmt_count, fmt_number
 from ..core.intervals import compact_intervals
 from ..data.units import parse_size_suffix
@@ -108,10 +108,16 @@ def user_errors(errors: tuple[type[BaseException], ...] = INPUT_ERRORS,
 
 @contextlib.contextmanager
 def warnings_to_stderr(*ignore: type[Warning]) -> Iterator[None]:
-    """Show warnings as one ``warning: ...`` line on stderr; drop the ``ignore`` categories."""
+    """Show warnings as one ``warning: ...`` line on stderr; drop the ``ignore`` categories. A library's
+    warning, or numpy's floating-point warning (attributed to the line that called numpy), is labelled
+    ``warning (RuntimeWarning at module.py:12): ...``: a defect to fix where it is raised (the tests
+    fail on any), not something a user can act on."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        err(f"warning: {message}")
+        if issubclass(category, BayesScalingWarning):
+            err(f"warning: {message}")
+        else:
+            err(f"warning ({category.__name__} at {Path(str(filename)).name}:{lineno}): {message}")
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")

@@ -13,13 +13,14 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import InputError
+from .drops import record_drop
 from .runs import Runs
 
 __all__ = ["drop_warmup", "to_s_min"]
 
 
 def drop_warmup(runs: Runs, fraction: float = 0.1, *, by: str = "step") -> Runs:
-    """Drop the first ``fraction`` of each run's checkpoints (by ``step``); the count goes to ``dropped``.
+    """Drop the first ``fraction`` of each run's checkpoints (by ``step``), recorded with the reason.
 
     Runs with a single row are kept whole. Returns a new :class:`Runs`; the
     rows kept keep their original labels and order.
@@ -39,7 +40,8 @@ def drop_warmup(runs: Runs, fraction: float = 0.1, *, by: str = "step") -> Runs:
     drop = (size > 1) & (rank < np.floor(fraction * size))
     if not drop.any():
         return runs
-    return replace(runs, data=data.loc[~drop.to_numpy()], dropped=runs.dropped + int(drop.sum()))
+    reason = f"checkpoint warm-up: the first {fraction:.0%} of each run's steps (drop_first)"
+    return record_drop(replace(runs, data=data.loc[~drop.to_numpy()]), reason, data.index[drop.to_numpy()].tolist())
 
 
 def to_s_min(runs, *, alpha_B: float = 0.21, Bstar: float = 2.1e8):

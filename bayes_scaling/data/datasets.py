@@ -18,7 +18,7 @@ mismatch is an error, never a silent re-download. ``load`` returns a
 :class:`~bayes_scaling.data.runs.Runs`; its ``data.attrs`` carry ``dataset``,
 ``citation``, ``licence``, ``source`` (URL or derived-from URLs, sha256, path)
 and ``cleaning`` (each option applied, with the rows it dropped), and
-``Runs.dropped`` counts the rows cleaning removed.
+``Runs.drops`` records each option with the rows it removed.
 
 :func:`synthetic` is :func:`bayes_scaling.data.synthetic.simulate` (runs with known truth).
 """
@@ -45,6 +45,7 @@ import pandas as pd
 
 from ..core.errors import DatasetChecksumError, DatasetError, DatasetUnavailableError, InputTypeError
 from ..core.resources import shipped_dir
+from .drops import record_drop
 from .runs import Runs, load_runs
 from .synthetic import simulate as synthetic
 from .units import CANONICAL_UNITS
@@ -261,8 +262,8 @@ def load(name: str, *, data_home: str | os.PathLike | None = None, download: boo
     Returns
     -------
     Runs
-        ``runs.units`` from the registry; ``runs.dropped`` counts the rows that
-        cleaning dropped; ``runs.data.attrs`` holds ``dataset``, ``citation``,
+        ``runs.units`` from the registry; ``runs.drops`` records the rows that
+        cleaning dropped, and why; ``runs.data.attrs`` holds ``dataset``, ``citation``,
         ``licence``, ``source``, ``cleaning`` (and ``truth`` for synthetic data).
     """
     entry = _entry(name)
@@ -276,17 +277,17 @@ def load(name: str, *, data_home: str | os.PathLike | None = None, download: boo
             frame[label] = frame[source].astype(str).agg("/".join, axis=1)
             source = label
         mapping[canonical] = source
-    applied, dropped = {}, 0
+    applied = {}
     for key in chosen:
         option = entry["cleaning"][key]
         mask = np.asarray(_drop_mask(frame, option), dtype=bool)
         applied[key] = {"description": option["description"], "dropped": int(mask.sum()),
                         "rows": frame.index[mask].tolist()}
-        dropped += int(mask.sum())
         frame = frame.loc[~mask]
     runs = load_runs(frame, **entry.get("load", {}), **mapping)
-    runs = replace(runs, units={c: entry["units"].get(c, u) for c, u in runs.units.items()},
-                   dropped=runs.dropped + dropped)
+    runs = replace(runs, units={c: entry["units"].get(c, u) for c, u in runs.units.items()})
+    for key, done in applied.items():
+        runs = record_drop(runs, f"the loader's cleaning option {key} ({done['description']})", done["rows"])
     source = {"kind": entry["kind"], "file": entry["file"], "sha256": entry["sha256"], "path": str(file)}
     source.update({k: entry[k] for k in ("url", "derived_from", "repository", "commit") if k in entry})
     runs.data.attrs.update({"dataset": name, "citation": entry["citation"], "licence": entry["licence"],

@@ -1,11 +1,10 @@
 """Load and validate tables of training runs for scaling-law fits.
 
-:func:`load_runs` maps the user's column names onto :data:`CANONICAL_COLUMNS`,
-derives the missing one of N, D, C from the other two, checks every value and
-reports *all* problems at once in a :class:`RunsValidationError`.  Nothing is
-silently dropped, clipped, reordered or changed: rows keep the source's order
-and index labels, and messages name rows by those labels (for CSV/TSV files
-the 0-based data row, header not counted).
+:func:`load_runs` maps the user's column names onto :data:`CANONICAL_COLUMNS`, derives the missing one of
+N, D, C from the other two, checks every value and reports *all* problems at once in a
+:class:`RunsValidationError`. Nothing is silently dropped, clipped, reordered or changed: rows keep the
+source's order and index labels, and messages name rows by those labels (for CSV/TSV files the 0-based
+data row, header not counted).
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from .validation import (
     bad_values_problem,
     check_flops_per_token,
     check_keywords,
-    closest,
     coerce_numeric,
     column_problem,
     consistency_problems,
@@ -43,6 +41,7 @@ from .validation import (
     is_number,
     label_values,
     missing_response,
+    resolve_columns,
     rows_text,
     value_problems,
     warn_high_loss,
@@ -70,7 +69,9 @@ class Runs:
     units : dict of str to str
         Canonical name -> unit, for the numeric columns present.
     dropped : int
-        Rows dropped by ``dropna=True``.
+        Rows dropped (``dropna=True``, a dataset's cleaning, the checkpoint warm-up).
+    drops : tuple of (str, tuple)
+        Why: ``(reason, source row labels)`` per drop (:mod:`bayes_scaling.data.drops`).
     """
 
     data: pd.DataFrame
@@ -79,6 +80,7 @@ class Runs:
     flops_per_token: float
     units: dict[str, str]
     dropped: int = 0
+    drops: tuple = ()
 
     def __len__(self) -> int:
         return len(self.data)
@@ -86,7 +88,7 @@ class Runs:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Runs):
             return NotImplemented
-        meta = ("columns", "derived", "flops_per_token", "units", "dropped")
+        meta = ("columns", "derived", "flops_per_token", "units", "dropped", "drops")
         return all(getattr(self, a) == getattr(other, a) for a in meta) and self.sha256() == other.sha256()
 
     def __hash__(self) -> int:
@@ -114,8 +116,7 @@ class Runs:
         rows = [{"column": c, "source": self.derived.get(c, self.source_name(c)),
                  "unit": self.units.get(c, ""), "min": self.data[c].min(), "max": self.data[c].max(),
                  "n_distinct": int(self.data[c].nunique())} for c in NUMERIC_COLUMNS if self.has(c)]
-        table = pd.DataFrame(rows, columns=["column", "source", "unit", "min", "max", "n_distinct"])
-        return table.set_index("column")
+        return pd.DataFrame(rows, columns=["column", "source", "unit", "min", "max", "n_distinct"]).set_index("column")
 
     def compute(self, flops_per_token: float | None = None) -> np.ndarray | None:
         """Training compute of every run (FLOPs): column ``C``, else ``k·N·D`` (k: this table's, or
@@ -137,8 +138,9 @@ class Runs:
 
     def subset(self, mask: np.ndarray) -> Runs:
         """The rows where ``mask`` is True, validated again, with this table's metadata."""
-        return runs_from_frame(self.data.loc[np.asarray(mask, dtype=bool)], columns=self.columns,
-                               derived=self.derived, flops_per_token=self.flops_per_token, dropped=self.dropped)
+        rows = runs_from_frame(self.data.loc[np.asarray(mask, dtype=bool)], columns=self.columns,
+                               derived=self.derived, flops_per_token=self.flops_per_token)
+        return dataclasses.replace(rows, dropped=self.dropped, drops=self.drops)
 
     def by_group(self) -> Iterator[tuple[str, Runs]]:
         """``(label, runs)`` for each value of the ``group`` column, in order of first appearance."""
@@ -153,35 +155,6 @@ class Runs:
         if canonical not in CANONICAL_COLUMNS:
             raise KeyError(f"'{canonical}' is not a canonical column ({', '.join(CANONICAL_COLUMNS)})")
         return self.columns.get(canonical, canonical)
-
-
-# ----------------------------------------------------------------------------- input
-def _resolve_columns(frame: pd.DataFrame, mapping: Mapping[str, Any]) -> tuple[dict, list[Problem]]:
-    """Canonical name -> source column label, and problems for absent or repeated columns.
-
-    A column named canonically is used unless the user mapped another
-    canonical column onto it.
-    """
-    read, problems, available = {}, [], list(frame.columns)
-    for name in CANONICAL_COLUMNS:
-        if name in mapping:
-            label = mapping[name]
-            if label not in frame.columns:
-                guess = closest(label, available)
-                problems.append(column_problem(label, name, (), "not found; available columns: "
-                                             + ", ".join(f"'{c}'" for c in available)
-                                             + (f"; did you mean '{guess}'?" if guess else "")))
-                continue
-        elif name in frame.columns and name not in mapping.values():
-            label = name
-        else:
-            continue
-        if (count := int((frame.columns == label).sum())) > 1:
-            problems.append(column_problem(label, name, (), f"appears {count} times in the data; "
-                                         "rename the duplicates"))
-            continue
-        read[name] = label
-    return read, problems
 
 
 # ----------------------------------------------------------------------------- build
@@ -202,7 +175,7 @@ def _derive(data: dict[str, np.ndarray], k: float) -> dict[str, str]:
 
 def _build(frame: pd.DataFrame, read: Mapping[str, Any], display: Mapping[str, Any], k: float, *,
            problems: list[Problem], derived: Mapping[str, str] | None, c_rtol: float | None,
-           dropna: bool, loss_warn_above: float | None, dropped: int = 0) -> Runs:
+           dropna: bool, loss_warn_above: float | None) -> Runs:
     """Convert and validate the columns ``read``; raise RunsValidationError or return the Runs.
 
     ``derived=None`` derives a missing N/D/C; otherwise it describes columns already
@@ -243,8 +216,10 @@ def _build(frame: pd.DataFrame, read: Mapping[str, Any], display: Mapping[str, A
     data = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS if c in columns}, index=index)
     data = data.astype({c: "str" for c in LABEL_COLUMNS if c in data.columns})
     units = {c: CANONICAL_UNITS[c] for c in data.columns if c in CANONICAL_UNITS}
+    gone = tuple(frame.index[~keep].tolist())
     return Runs(data=data, columns={c: display[c] for c in read if c not in derived}, derived=derived,
-                flops_per_token=k, units=units, dropped=dropped + int((~keep).sum()))
+                flops_per_token=k, units=units, dropped=len(gone),
+                drops=(("dropna=True: missing values", gone),) if gone else ())
 
 
 # ----------------------------------------------------------------------------- public API
@@ -287,7 +262,7 @@ def load_runs(source: Any, *, flops_per_token: float = DEFAULT_FLOPS_PER_TOKEN, 
                          f"{loss_warn_above!r}")
     check_keywords(columns)
     frame = read_table(source)
-    read, problems = _resolve_columns(frame, columns)
+    read, problems = resolve_columns(frame, columns)
     problems += missing_response([*read, *(c for c in columns if c in RESPONSE_COLUMNS)])
     problems += [] if problems else no_input_problem(read, list(frame.columns))
     try:
@@ -303,7 +278,7 @@ def load_runs(source: Any, *, flops_per_token: float = DEFAULT_FLOPS_PER_TOKEN, 
 def runs_from_frame(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
                     derived: Mapping[str, str] | None = None,
                     flops_per_token: float = DEFAULT_FLOPS_PER_TOKEN, c_rtol: float | None = None,
-                    loss_warn_above: float | None = None, dropped: int = 0) -> Runs:
+                    loss_warn_above: float | None = None) -> Runs:
     """Rebuild a Runs from an already-canonical frame (e.g. a saved fit), validating it again.
 
     Parameters
@@ -320,8 +295,6 @@ def runs_from_frame(data: pd.DataFrame, *, columns: Mapping[str, str] | None = N
         tolerance is not known).
     loss_warn_above : float, optional
         Warn about losses above this; None does not warn again.
-    dropped : int, default 0
-        ``Runs.dropped`` from the original load.
 
     Returns
     -------
@@ -340,7 +313,7 @@ def runs_from_frame(data: pd.DataFrame, *, columns: Mapping[str, str] | None = N
     read = {c: c for c in CANONICAL_COLUMNS if c in data.columns}
     return _build(data.copy(), read, {c: columns.get(c, c) for c in read}, k,
                   problems=missing_response(list(read)), derived=derived, c_rtol=c_rtol, dropna=False,
-                  loss_warn_above=loss_warn_above, dropped=int(dropped))
+                  loss_warn_above=loss_warn_above)
 
 
 # ----------------------------------------------------------------------------- law checks

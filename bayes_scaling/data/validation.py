@@ -29,8 +29,8 @@ from .units import parse_size_suffix
 __all__ = ["CANONICAL_COLUMNS", "NUMERIC_COLUMNS", "LABEL_COLUMNS", "RESPONSE_COLUMNS", "Problem",
            "coerce_numeric", "bad_values_problem", "value_problems", "consistency_problems", "duplicate_problems",
            "label_values", "drop_missing", "warn_high_loss", "check_flops_per_token", "check_keywords",
-           "missing_response", "column_problem", "column_text", "rows_text", "closest", "derived_problems", "is_number",
-           "missing_label"]
+           "missing_response", "resolve_columns", "column_problem", "column_text", "rows_text", "closest",
+           "derived_problems", "is_number", "missing_label"]
 
 CANONICAL_COLUMNS = ("N", "D", "C", "loss", "group", "run", "step", "B", "U", "B_crit")
 NUMERIC_COLUMNS = ("N", "D", "C", "loss", "step", "B", "U", "B_crit")
@@ -291,3 +291,31 @@ def warn_high_loss(values: np.ndarray, shown: Any, index: pd.Index, limit: float
         found = _value_list(index[high].tolist(), values[high])
         warnings.warn(f"{column_text(shown, 'loss')} has values above {limit:g} nats/token: {found}; "
                       "this looks like wrong units (bits? perplexity?)", RunsWarning, stacklevel=4)
+
+
+def resolve_columns(frame: pd.DataFrame, mapping: Mapping[str, Any]) -> tuple[dict, list[Problem]]:
+    """Canonical name -> source column label, and problems for absent or repeated columns.
+
+    A column named canonically is used unless the user mapped another
+    canonical column onto it.
+    """
+    read, problems, available = {}, [], list(frame.columns)
+    for name in CANONICAL_COLUMNS:
+        if name in mapping:
+            label = mapping[name]
+            if label not in frame.columns:
+                guess = closest(label, available)
+                problems.append(column_problem(label, name, (), "not found; available columns: "
+                                             + ", ".join(f"'{c}'" for c in available)
+                                             + (f"; did you mean '{guess}'?" if guess else "")))
+                continue
+        elif name in frame.columns and name not in mapping.values():
+            label = name
+        else:
+            continue
+        if (count := int((frame.columns == label).sum())) > 1:
+            problems.append(column_problem(label, name, (), f"appears {count} times in the data; "
+                                         "rename the duplicates"))
+            continue
+        read[name] = label
+    return read, problems

@@ -22,13 +22,16 @@ from ..data.units import CANONICAL_UNITS
 
 __all__ = ["RC", "DATA", "POSTERIOR", "REFERENCE", "EXTRAPOLATION", "GROUP_COLORS", "styled", "new_figure",
            "axis_label", "group_colors", "sequential", "log_norm", "band_alpha", "as_probs", "draw_bands",
-           "median_line", "shade_beyond", "math_number", "finish", "detach", "legend"]
+           "median_line", "shade_beyond", "math_number", "finish", "detach", "legend", "shown_alpha",
+           "band_color", "mark_off_axis", "OUTLIER"]
 
 #: Colour of observed runs, posterior curves, published reference lines, and extrapolation shading.
 DATA = "#3b3b3b"
 POSTERIOR = "#0072B2"
 REFERENCE = "#4d4d4d"
 EXTRAPOLATION = "#ede5d9"
+#: Runs the model does not explain (outside their interval, or off the axis).
+OUTLIER = "#D55E00"
 #: One colour per group (Okabe & Ito's colour-blind-safe palette, black last).
 GROUP_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8c6d31", "#000000")
 #: Colour map of ordered series (tokens-per-parameter slices, budgets), without viridis' pale yellow end.
@@ -135,10 +138,22 @@ def as_probs(prob) -> tuple[float, ...]:
     return tuple(sorted(set(probs), reverse=True))
 
 
+#: Opacity of each band, widest first: the bands are drawn on top of each other, so the 50% band
+#: shows as the two together (1 - (1 - 0.18)(1 - 0.32) = 0.44), clearly darker than the 90% band.
+_BAND_ALPHAS = (0.18, 0.32, 0.40)
+
+
 def band_alpha(prob: float, probs: Sequence[float]) -> float:
     """Opacity of a band: the widest interval lightest."""
     rank = sorted(probs, reverse=True).index(prob)
-    return (0.14, 0.26, 0.36)[min(rank, 2)]
+    return _BAND_ALPHAS[min(rank, 2)]
+
+
+def shown_alpha(prob: float, probs: Sequence[float]) -> float:
+    """The opacity a band is *seen* with: its own and every wider band's beneath it, composited.
+    Legend swatches use it, so that a swatch looks like its band."""
+    clear = np.prod([1.0 - band_alpha(q, probs) for q in probs if q >= prob])
+    return float(1.0 - clear)
 
 
 def draw_bands(ax, x, bands: dict, color, *, label_prefix: str | None = None, zorder: float = 2):
@@ -146,13 +161,14 @@ def draw_bands(ax, x, bands: dict, color, *, label_prefix: str | None = None, zo
     probs = list(bands)
     for p in sorted(probs, reverse=True):
         lo, hi = bands[p]
-        ax.fill_between(x, lo, hi, color=color, alpha=band_alpha(p, probs), linewidth=0, zorder=zorder,
-                        label=None if label_prefix is None else f"{label_prefix}{p:.0%} interval")
+        band = ax.fill_between(x, lo, hi, color=color, alpha=band_alpha(p, probs), linewidth=0, zorder=zorder,
+                               label=None if label_prefix is None else f"{label_prefix}{p:.0%} interval")
+        band.set_gid("band")
 
 
 def median_line(ax, x, y, color, *, observed: tuple[float, float] | None = None, label=None, zorder=3, **kw):
-    label = None if label is None else short_label(label)
     """The posterior-median curve: solid over the observed range, dashed beyond it."""
+    label = None if label is None else short_label(label)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if observed is None:
@@ -195,19 +211,44 @@ def finish(fig, title: str | None = None):
     return fig
 
 
-def legend(ax, probs: Sequence[float] = (), *, color="#7f7f7f", figure: bool = False, **kw):
-    """The axes' legend plus one grey swatch per interval probability; with ``figure=True``, one
-    legend for the whole figure, outside the panels on the right.
+def band_color(ax, default: str = "#7f7f7f"):
+    """The one colour of the bands drawn on ``ax`` (``default`` when there are none or several)."""
+    colors = {tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in ax.collections
+              if c.get_gid() == "band" and len(c.get_facecolor())}
+    return colors.pop() if len(colors) == 1 else default
+
+
+def legend(ax, probs: Sequence[float] = (), *, color=None, figure: bool = False, **kw):
+    """The axes' legend plus one swatch per interval probability, drawn as the band is seen (its
+    colour when the axes' bands share one, grey otherwise); with ``figure=True``, one legend for the
+    whole figure, outside the panels on the right.
     """
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
     labels = [short_label(label) for label in labels]
+    color = band_color(ax) if color is None else color
     for p in sorted(probs):
-        handles.append(Patch(facecolor=color, alpha=band_alpha(p, probs) + 0.1, edgecolor="none"))
+        handles.append(Patch(facecolor=color, alpha=shown_alpha(p, probs), edgecolor="none"))
         labels.append(f"{p:.0%} interval")
     if figure:
         kw.setdefault("loc", "outside right center")
         return ax.figure.legend(handles, labels, **kw)
     kw.setdefault("loc", "best")
     return ax.legend(handles, labels, **kw)
+
+
+def mark_off_axis(ax, x, y, lim: float, fmt: str = "{:+.2f}") -> None:
+    """Points with ``|y| > lim`` (beyond a symmetric y axis): triangles at its edge, and one line per edge
+    saying how many and how far, so that a few far runs need not flatten the panel."""
+    for sign, marker, y_text, va in ((1, "^", 0.935, "top"), (-1, "v", 0.065, "bottom")):
+        far = sign * y > lim
+        if not far.any():
+            continue
+        ax.scatter(x[far], np.full(far.sum(), sign * lim * 1.04), marker=marker, s=34, color=OUTLIER,
+                   edgecolors="white", linewidths=0.4, zorder=5)
+        lo, hi = np.sort(y[far])[[0, -1]]
+        span = fmt.format(lo) if far.sum() == 1 else f"{fmt.format(lo)} to {fmt.format(hi)}"
+        ax.text(0.02, y_text, f"{far.sum()} off the axis: {span}", transform=ax.transAxes, fontsize=7.5,
+                color=OUTLIER, va=va, ha="left", zorder=6,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})

@@ -1,5 +1,4 @@
-"""The posterior itself, with arviz-plots: pairs and marginals, prior against posterior, and the
-posterior predictive check.
+"""The posterior itself, with arviz-plots: pairs and marginals, and prior against posterior.
 
 Scale parameters (those fitted at the data's reference scale, such as A, B, N_c) span decades
 under their priors, so they are shown as ``log10(A)``; the other parameters are shown as they are.
@@ -15,7 +14,6 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.formatting import short_label
 from ..core.progress import quiet_logger
-from ._data import replicate_log
 from ._style import DATA, POSTERIOR, detach, styled
 
 PRIOR = "#9a9a9a"
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 
     from ..posterior.record import FitRecord
 
-__all__ = ["plot_posterior", "plot_prior_posterior", "plot_ppc"]
+__all__ = ["plot_posterior", "plot_prior_posterior"]
 
 
 def _display_name(fit: FitRecord, name: str) -> str:
@@ -158,48 +156,4 @@ def plot_prior_posterior(fit: FitRecord, *, var_names: Sequence[str] | None = No
     for leg in fig.legends:
         leg.set_title(None)
     fig.suptitle(f"{fit.law.name}: prior ({n_prior} draws) and posterior", fontsize=11.5, fontweight="bold")
-    return fig
-
-
-@styled
-def plot_ppc(fit: FitRecord, *, n_draws: int = 100, seed: int = 0) -> Figure:
-    """Posterior predictive check: the observed log(response) against replicated data sets
-    (``arviz_plots.plot_ppc_dist``).
-
-    Each replicate re-draws every observed run from the fitted model (its group's law, its
-    run effect, and the observation noise of the likelihood), for every posterior draw at
-    once; ``n_draws`` of them are drawn.
-    """
-    import arviz_plots as ap
-    import xarray as xr
-
-    from ..pymc_model.build import observed_name
-
-    if int(n_draws) < 1:
-        raise InputError(f"n_draws must be at least 1, got {n_draws}")
-    name = observed_name(fit.law) + "_obs"
-    rep = replicate_log(fit, seed)
-    rep = rep.reshape(-1, rep.shape[-1])
-    n = min(int(n_draws), rep.shape[0])
-    chosen = np.sort(np.random.default_rng(seed).choice(rep.shape[0], size=n, replace=False))
-    obs = np.arange(len(fit.runs))
-    pp = xr.Dataset({name: (("chain", "draw", "obs"), rep[None, chosen])},
-                    coords={"chain": [0], "draw": np.arange(n), "obs": obs})
-    observed = xr.Dataset({name: ("obs", np.log(fit.runs.values(fit.law.response)))}, coords={"obs": obs})
-    tree = xr.DataTree.from_dict({"posterior_predictive": pp, "observed_data": observed})
-    pc = ap.plot_ppc_dist(tree, backend="matplotlib", num_samples=n, kind="ecdf",
-                          visuals={"predictive_dist": {"color": POSTERIOR, "alpha": 0.25},
-                                   "observed_dist": {"color": DATA}},
-                          figure_kwargs={"figsize": (6.6, 4.2), "layout": "constrained"})
-    fig = _figure(pc)
-    from matplotlib.lines import Line2D
-
-    for ax in fig.axes:
-        ax.set_xlabel(f"log {fit.law.response}" + (" (log nats/token)" if fit.law.response == "loss" else ""))
-        ax.set_ylabel("fraction of runs (ECDF)")
-        ax.set_title("")
-        ax.legend([Line2D([], [], color=DATA, linewidth=2), Line2D([], [], color=POSTERIOR, alpha=0.5)],
-                  ["observed runs", "replicated runs (one line per draw)"], loc="upper left")
-    fig.suptitle(f"{fit.law.name}: posterior predictive check ({n} replicates of the {len(fit.runs)} runs)",
-                 fontsize=11.5, fontweight="bold")
     return fig

@@ -78,6 +78,7 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
         "runs_derived": json.dumps(runs.derived),
         "runs_units": json.dumps(runs.units),
         "runs_dropped": int(runs.dropped),
+        "runs_drops": json.dumps([[reason, list(rows)] for reason, rows in runs.drops]),
         "runs_index_name": str(index.name) if index.name is not None else "",
         "flops_per_token": float(runs.flops_per_token),
         "runs_sha256": runs.sha256(),
@@ -182,7 +183,8 @@ def _record(path: Path, tree, attrs) -> FitRecord:
             frame[col] = frame[col].astype(str)
     runs = Runs(data=frame, columns=_meta(path, attrs, "runs_columns"), derived=_meta(path, attrs, "runs_derived"),
                 flops_per_token=_meta(path, attrs, "flops_per_token", float),
-                units=_meta(path, attrs, "runs_units"), dropped=int(attrs.get("runs_dropped", 0)))
+                units=_meta(path, attrs, "runs_units"), dropped=int(attrs.get("runs_dropped", 0)),
+                drops=tuple((reason, tuple(rows)) for reason, rows in json.loads(attrs.get("runs_drops", "[]"))))
     if runs.sha256() != attrs.get("runs_sha256"):
         raise FitFileError(f"{path}: the stored runs table does not match its checksum (file corrupted?)")
     posterior = tree.copy()

@@ -21,6 +21,7 @@ from ..checks.compare import compare
 from ..core.errors import DecisionWarning
 from ..core.formatting import fmt
 from ..core.intervals import DEFAULT_PROB
+from ..data.drops import drop_lines
 from ..decisions.allocation import allocate
 from ..decisions.budget import compare_plans, compute_for_target
 from ..decisions.groups import rank_groups
@@ -93,7 +94,7 @@ def _data_section(ctx: dict, fit: FitRecord, prob: float) -> None:
     if fit.settings.get("remedy"):
         ctx["diagnostics"].append(f"remedy: {fit.settings['remedy']}")
     ctx["data"] = table(fit.runs.describe(), index=True)
-    ctx["n_runs"], ctx["dropped"] = len(fit.runs), fit.runs.dropped
+    ctx["n_runs"], ctx["dropped"], ctx["drops"] = len(fit.runs), fit.runs.dropped, drop_lines(fit.runs)
     ctx["groups"] = list(fit.structure.groups)
     ctx["parameters"] = table(fit.summary(prob), index=True)
     if fit.discrepancy is not None:
@@ -156,9 +157,12 @@ def _target_section(ctx: dict, fit: FitRecord, target_loss, prob: float) -> None
     ctx["budget_target"] = table(interval_table(need, ["target", "prob", "C", "N", "D"], ["C", "N_opt", "D_opt"],
                                                 ["frac_unreachable", "decades_beyond_data"],
                                                 rename={"C": "C (law uncertainty)"}))
-    ctx["answer"].append(f"Reaching loss ≤ {fmt(r['target'])} with probability {prob:.0%} needs "
-                         f"{fmt(r['C'])} FLOPs (N = {fmt(r['N'])}, D = {fmt(r['D'])}); the law's uncertainty "
-                         f"alone spans {fmt(r['C_lower'])}–{fmt(r['C_upper'])} FLOPs.")
+    ctx["answer"].append(f"To reach loss ≤ {fmt(r['target'])} with probability {prob:.0%}, budget "
+                         f"{fmt(r['C'])} FLOPs (N = {fmt(r['N'])}, D = {fmt(r['D'])}): the number to plan with, "
+                         "counting both the law's uncertainty and run-to-run noise. Beside it, the law's "
+                         "uncertainty alone, as the compute each posterior draw's own optimal plan needs: "
+                         f"median {fmt(r['C_median'])}, {DEFAULT_PROB:.0%} interval "
+                         f"{fmt(r['C_lower'])}–{fmt(r['C_upper'])} FLOPs.")
 
 
 def _families_section(ctx: dict, fit: FitRecord, c_top: float, prob: float) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 from ..core.formatting import column_formatter
 from ..core.formatting import fmt as _fmt
 from ..core.intervals import DEFAULT_PROB
+from ..data.drops import drop_lines
 from ..decisions.allocation import allocate
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def fit_html(fit: FitRecord) -> str:
         parts.append(f", groups {html.escape(', '.join(fit.structure.groups))} "
                      f"(varying: {html.escape(', '.join(fit.structure.varying))})")
     if fit.runs.dropped:
-        parts.append(f" ({fit.runs.dropped} rows dropped)")
+        parts.append(f" (dropped: {html.escape('; '.join(drop_lines(fit.runs, with_rows=False)))})")
     if fit.discrepancy is not None:
         parts.append("; law + GP model discrepancy (predictions only)")
     if fit.structural is not None:

@@ -50,3 +50,24 @@ def test_errors_read_as_one_line_with_the_command_line_options():
     assert error_text(KeyError("no column 'N'")) == "no column 'N'"
     assert cli_hints("map it with load_runs(..., N='your column')") == "map it with --col N=YOUR_COLUMN"
     assert cli_hints("increase tune (e.g. tune=2000)") == "increase tune (e.g. --tune 2000)"
+
+
+def test_a_library_warning_is_labelled_and_the_cli_tests_would_catch_it(capsys):
+    """Issue 18: our warnings read 'warning: ...'; a library's is labelled with its origin, and the
+    check every CLI test runs (tests.helpers.third_party_lines) flags it."""
+    import warnings
+
+    import numpy as np
+
+    from bayes_scaling.cli.support import warnings_to_stderr
+    from bayes_scaling.core.errors import ModelCheckWarning
+    from tests.helpers import third_party_lines
+
+    with warnings_to_stderr():
+        warnings.warn("nu is small", ModelCheckWarning)
+        with np.errstate(divide="warn"):
+            np.log(np.zeros(1))
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "warning: nu is small"
+    assert err[1].startswith("warning (RuntimeWarning at test_support.py:") and "divide by zero" in err[1]
+    assert third_party_lines("\n".join(err)) == [err[1]]

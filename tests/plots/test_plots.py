@@ -192,11 +192,53 @@ def test_plot_prior_posterior(kaplan_n):
             assert len(ax.get_lines()) >= 2  # prior and posterior
 
 
-def test_plot_ppc(chin):
+def test_plot_ppc_is_on_the_response_scale_with_the_runs(chin):
+    """Issue 18: the predictive check shows the data on the loss scale, with per-run intervals."""
     fig = plots.plot_ppc(chin, n_draws=20, seed=1)
-    (ax,) = fig.axes
-    assert len(ax.get_lines()) >= 21  # 20 replicates and the observed data
-    assert "log loss" in ax.get_xlabel()
+    ax_runs, ax_ecdf = fig.axes
+    assert ax_ecdf.get_xlabel() == "loss (nats/token)"
+    lo, hi = ax_ecdf.get_xlim()
+    y = chin.runs.values("loss")
+    assert lo <= y.min() and hi >= y.max() and hi - lo < 3 * (y.max() - y.min())  # not squashed
+    assert len(ax_ecdf.get_lines()) >= 21  # 20 replicates and the observed runs
+    assert ax_runs.get_xscale() == "log" and "% from the run's predictive median" in ax_runs.get_ylabel()
+    n_shown = sum(len(c.get_offsets()) for c in ax_runs.collections if hasattr(c, "get_offsets")
+                  and c.get_gid() != "band" and len(c.get_offsets()) and not hasattr(c, "get_segments"))
+    assert n_shown == len(chin.runs)  # every run is drawn (inside, outside or at the edge)
+    inside = int(fig.get_suptitle().split(";")[1].split(" of ")[0])
+    assert 0.75 * len(chin.runs) <= inside <= len(chin.runs)  # mock noise matches the model
+
+
+def test_ppc_marks_far_runs_at_the_edge_instead_of_squashing(chin):
+    from dataclasses import replace
+
+    far = chin.runs.data.copy()
+    far.loc[far.index[:2], "loss"] *= 1.5  # two runs 50% above the law
+    fit = replace(chin, runs=replace(chin.runs, data=far))
+    fig = plots.plot_ppc(fit, n_draws=5)
+    ax_runs = fig.axes[0]
+    texts = [t.get_text() for t in ax_runs.texts]
+    assert any(t.startswith("2 off the axis") and t.endswith("%") for t in texts), texts
+    assert ax_runs.get_ylim()[1] < 30  # the bulk keeps its scale
+
+
+def test_legend_swatches_look_like_their_bands(chin):
+    """Issue 18: a swatch has the band's colour and the opacity the band is seen with (bands overlap)."""
+    from bayes_scaling.plots._style import POSTERIOR, band_alpha, shown_alpha
+
+    fig = plots.plot_fit(chin, budgets=[1e23])
+    ax_c = fig.axes[1]
+    swatches = {t.get_text(): h for t, h in zip(ax_c.get_legend().get_texts(), ax_c.get_legend().legend_handles)}
+    probs = (0.9, 0.5)
+    for p in probs:
+        patch = swatches[f"{p:.0%} interval"]
+        assert matplotlib.colors.to_hex(patch.get_facecolor()[:3]) == POSTERIOR.lower()
+        assert patch.get_alpha() == pytest.approx(shown_alpha(p, probs))
+    assert shown_alpha(0.5, probs) == pytest.approx(1 - (1 - band_alpha(0.9, probs)) * (1 - band_alpha(0.5, probs)))
+    assert shown_alpha(0.5, probs) > 0.4 and shown_alpha(0.9, probs) >= 0.15  # visible
+    ax_n = fig.axes[0]  # several colours (D/N slices): grey swatches
+    grey = {t.get_text(): h for t, h in zip(ax_n.get_legend().get_texts(), ax_n.get_legend().legend_handles)}
+    assert matplotlib.colors.to_hex(grey["50% interval"].get_facecolor()[:3]) == "#7f7f7f"
 
 
 def test_replicates_centre_on_the_data(grouped):
@@ -245,3 +287,16 @@ def test_figures_are_not_left_in_pyplot(chin):
         plots.plot_fit(chin)
         plots.plot_posterior(chin, var_names=["alpha", "beta"])
     assert len(plt.get_fignums()) == before
+
+
+def test_residual_bands_stay_visible_with_a_few_far_runs(chin):
+    """Issue 18: two runs 40% off do not flatten the sigma bands; they are marked at the axis' edge."""
+    from dataclasses import replace
+
+    far = chin.runs.data.copy()
+    far.loc[far.index[:2], "loss"] *= 1.4
+    fig = plots.plot_residuals(replace(chin, runs=replace(chin.runs, data=far)))
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] < 0.2  # log(1.4) = 0.34 would have set it
+    assert any(t.get_text().startswith("2 off the axis: +0.3") for t in ax.texts)
+    assert any(t.get_text() == "2 runs beyond the axis" for t in fig.legends[0].get_texts())

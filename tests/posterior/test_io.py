@@ -74,3 +74,14 @@ def test_model_checks_and_the_likelihood_choice_round_trip(tmp_path):
     back = bs.load_fit(fit.save(tmp_path / "f.nc"))
     assert back.diagnostics.checks == ["tails"] and back.settings["likelihood_choice"] == "auto: why"
     assert back.likelihood == "normal"
+
+
+def test_why_rows_were_dropped_survives_save_and_load(tmp_path, chinchilla_mock_fit):
+    from dataclasses import replace
+
+    from bayes_scaling.data.drops import record_drop
+
+    runs = record_drop(chinchilla_mock_fit.runs, "the loader's cleaning option x (why)", [3, 7])
+    fit = replace(chinchilla_mock_fit, runs=runs)
+    back = bs.load_fit(fit.save(tmp_path / "f.nc"))
+    assert back.runs.drops == (("the loader's cleaning option x (why)", (3, 7)),) and back.runs == runs

@@ -42,6 +42,9 @@ def test_report_sections_and_headline(report_fit, tmp_path):
                          text).group(1)
     assert re.search(r"\d\S* \(\d\S*–\d\S*\) parameters", headline)  # numbers with intervals
     assert report_fit.runs.sha256() in text
+    target = re.search(r"<p>(To reach loss ≤ 2 with probability 90%[^<]+)</p>", text).group(1)
+    decision, beside = target.split("the number to plan with")  # issue 18: one decision number, the rest explained
+    assert len(re.findall(r"budget \S+ FLOPs", decision)) == 1 and "uncertainty alone" in beside
     assert text.count("<img ") >= 5 and "data:image/png;base64," in text
     assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text  # self-contained
 
@@ -147,3 +150,20 @@ def test_demo_report_in_the_browser(tmp_path):
     headline = re.search(r"the compute-optimal model has ([^<]+)", text).group(1)
     assert re.search(r"\d\S* \(\d\S*–\d\S*\) parameters .* loss \d\S* \(\d\S*–\d\S*\)", headline), headline
     check_in_browser(out, tmp_path)
+
+
+def test_the_report_gives_the_reason_for_every_dropped_row(report_fit, tmp_path):
+    """Issue 18: not a guess at the reason ('checkpoint warm-up or dropna'), the recorded one."""
+    from bayes_scaling.data.drops import record_drop
+    from bayes_scaling.report.notebook import fit_html
+
+    runs = record_drop(report_fit.runs, "the loader's cleaning option drop_highest_loss (the 5 worst)", [0, 1, 2, 3, 4])
+    fit = dataclasses.replace(report_fit, runs=runs)
+    ctx = report_context(fit, plots=False, next_runs=False)
+    assert ctx["drops"] == ["5 rows: the loader's cleaning option drop_highest_loss (the 5 worst) "
+                            "(rows 0, 1, 2, 3 and 4)"]
+    for name in ("r.md", "r.html"):
+        text = fit.report(tmp_path / name, plots=False, next_runs=False).read_text()
+        assert "Dropped 5 rows: the loader" in text
+        assert "drop_highest_loss (the 5 worst) (rows 0, 1, 2, 3 and 4)" in text
+    assert "dropped: 5 rows: the loader&#x27;s cleaning option drop_highest_loss" in fit_html(fit)
