@@ -60,8 +60,9 @@ class SamplerSettings:
     remedy : bool
         When the first run's diagnostics are not a pass, sample once more with the remedy the
         diagnostics advise (twice the tuning, at least 2000 steps; twice the draws; target_accept
-        0.98), and keep that run; recorded in the fit's ``settings["remedy"]``. False keeps the
-        first run whatever its verdict.
+        0.98), and keep that run; without run offsets when they conflict with the law
+        (:func:`bayes_scaling.posterior.inference.run_offset_conflict`, also a model check); recorded in
+        the fit's ``settings["remedy"]``. False keeps the first run whatever its verdict.
     """
 
     sampler: str = "nutpie"

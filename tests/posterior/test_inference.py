@@ -53,7 +53,7 @@ def test_refit_is_fit_without_a_progress_bar(monkeypatch):
     assert seen["progress"] is True
 
 
-def _traces(divergences):
+def _traces(divergences, run_sd=None):
     """Stand-ins for the sampler: a trace per call, with the given number of divergences."""
     from tests.helpers import CHINCHILLA_TRUTH, mock_posterior
 
@@ -63,7 +63,10 @@ def _traces(divergences):
 
     def run_sampler(spec, runs_, likelihood, settings, structure, disc):
         tree = mock_posterior(law, runs, CHINCHILLA_TRUTH, divergences=divergences[len(calls)], seed=len(calls))
-        calls.append(settings)
+        if run_sd is not None and structure.run_effect:
+            post = tree["posterior"].to_dataset()
+            tree["posterior"] = type(tree)(post.assign(run_sd=post["sigma"] * 0 + run_sd))
+        calls.append((settings, structure) if run_sd is not None else settings)
         out = settings.resolved()
         out.timings.update(sample=1.0)
         return tree, out
@@ -74,7 +77,9 @@ def _traces(divergences):
 def test_a_flagged_first_run_is_sampled_again_with_the_remedy(monkeypatch):
     runs, sampler, calls = _traces([40, 0])
     monkeypatch.setattr(inference, "run_sampler", sampler)
-    trace, used, note = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), None, None)
+    trace, used, note, structure, conflict = inference._sample(None, runs, "student_t", SamplerSettings(seed=3),
+                                                                None, None)
+    assert structure is None and conflict == ""
     assert len(calls) == 2 and calls[1].target_accept == 0.98 and calls[1].tune == 2000 and calls[1].draws == 2000
     assert "the first run was FAIL (40 divergent transitions)" in note and "remedy=False" in note
     assert used.timings["first_sample"] == 1.0
@@ -90,3 +95,21 @@ def test_no_remedy_for_a_clean_run_or_when_asked_not_to(monkeypatch):
     assert len(calls) == 1
     with pytest.raises(ValueError, match="remedy must be True or False"):
         SamplerSettings(remedy="yes").validate()
+
+
+@pytest.mark.parametrize("run_sd, dropped", [(0.21, True), (0.12, False)])
+def test_run_offsets_that_conflict_with_the_law_are_dropped_by_the_remedy(monkeypatch, run_sd, dropped):
+    """Issue 15 (gemstones): run offsets 4x their prior's scale took over the law's size term and the
+    sampler failed; the remedy samples again without them and says why. At 2.4x they are kept."""
+    from bayes_scaling.pymc_model.structure import Structure
+
+    runs, sampler, calls = _traces([40, 0], run_sd=run_sd)
+    monkeypatch.setattr(inference, "run_sampler", sampler)
+    asked = Structure(run_effect=True, runs=("a", "b"), run_centered=True, run_scale=0.05)
+    _, _, note, structure, conflict = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), asked, None)
+    assert calls[0][1] is asked and calls[1][1] is structure
+    if dropped:
+        assert not structure.run_effect and structure.runs == () and "without run offsets" in note
+        assert conflict.startswith("the run offsets' scale run_sd = 0.21 is 4x its prior's (0.05")
+    else:
+        assert structure is asked and conflict == "" and "without run offsets" not in note
