@@ -47,9 +47,12 @@ SWEEPS = {"epochai_chinchilla": "epochai_chinchilla__massivetext__chinchilla",
           "ml_scalefit": "ml_scalefit__massivetext__chinchilla", "llama_3 exp_loss": "llama_3__exp_loss",
           "marin comma": "marin_202603__comma__llama_2", "marin dclm": "marin_202603__dclm__llama_2",
           "marin nemotron": "marin_202603__nemotron__llama_2"}
-DATASET_LAWS = {"chinchilla_epoch": ["chinchilla", "kaplan_nd"], "datablations": ["data_constrained", "chinchilla"],
-                "demo_chinchilla": ["chinchilla", "kaplan_nd"], "gemstones": ["chinchilla"],
-                "porian_isoflop": ["chinchilla"]}
+DATASET_LAWS = {"chinchilla_epoch": ["chinchilla", "kaplan_nd"],
+                "datablations": ["data_constrained", "chinchilla", "kaplan_nd"],
+                "demo_chinchilla": ["chinchilla", "kaplan_nd"], "gemstones": ["chinchilla", "kaplan_nd"],
+                "porian_isoflop": ["chinchilla", "kaplan_nd"]}
+#: porian_isoflop's groups (training setups): the law's scale parameters vary by group.
+POOLED = {"chinchilla": ["E", "A", "B"], "kaplan_nd": ["Nc", "Dc"]}
 TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 
 
@@ -80,7 +83,7 @@ def convergence(data: Path) -> None:
     cases += [(n, sweep_runs(data, n), law) for n in SWEEPS for law in ("chinchilla", "kaplan_nd")]
     passed = 0
     for label, runs, law in cases:
-        kw = {"pooled": ["E", "A", "B"]} if label == "porian_isoflop" else {}
+        kw = {"pooled": POOLED[law]} if label == "porian_isoflop" else {}
         t0 = time.perf_counter()
         fit = quiet_fit(runs, law, seed=1, **kw)
         passed += fit.diagnostics.verdict == "pass"
