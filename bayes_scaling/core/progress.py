@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["LOGGER", "phase", "note", "lines_to_stderr", "quiet_logger"]
+__all__ = ["LOGGER", "phase", "note", "listening", "lines_to_stderr", "quiet_logger"]
 
 LOGGER = logging.getLogger("bayes_scaling.progress")
 
@@ -22,6 +22,11 @@ LOGGER = logging.getLogger("bayes_scaling.progress")
 def note(message: str) -> None:
     """One progress line."""
     LOGGER.info(message)
+
+
+def listening() -> bool:
+    """Whether anything shows the progress lines (so that per-phase bookkeeping can be skipped)."""
+    return LOGGER.isEnabledFor(logging.INFO) and LOGGER.hasHandlers()
 
 
 @contextmanager

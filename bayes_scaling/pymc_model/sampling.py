@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InputError
-from ..core.progress import note, phase
+from ..core.progress import listening, note, phase
 from ..law.spec import LawSpec
 from .build import build_model, model_data
 
@@ -178,6 +178,8 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
          + (" (from the disk cache)" if s.timings.get("compile_cache_hit") else ""))
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
+    if listening():  # a line when tuning ends (nutpie reports each chain's state)
+        kwargs.update(progress_callback=_tuning_line(time.perf_counter()), progress_rate=200)
     with phase(f"sampling {s.chains} chains x ({s.tune} tune + {s.draws} draws), {len(runs)} runs"):
         trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
                               seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
@@ -211,3 +213,18 @@ def _keep(trace, groups: tuple[str, ...]):
                 ds[name] = var.astype(str)
         out[g] = xr.DataTree(ds)
     return out
+
+
+def _tuning_line(t0: float):
+    """A progress callback for nutpie that notes, once, when every chain has finished tuning."""
+    done = False
+
+    def callback(chains) -> None:
+        nonlocal done
+        if done or not chains or any(c.tuning or not c.started for c in chains):
+            return
+        done = True
+        step = sum(c.step_size for c in chains) / len(chains)
+        note(f"tuning done in {time.perf_counter() - t0:.1f} s (mean step size {step:.2g}); drawing...")
+
+    return callback

@@ -24,6 +24,8 @@ def test_piped_fit_prints_a_line_per_phase_and_quiet_silences(runs_csv, tmp_path
     text = "\n".join(lines)
     assert "compiled in" in text and "sampling 4 chains x (1000 tune + 1000 draws), 30 runs..." in text
     assert "sampling 4 chains x (1000 tune + 1000 draws), 30 runs: done in" in text
+    start, tuned = text.index("30 runs..."), text.index("tuning done in")  # a line per phase: tune, then draws
+    assert start < tuned < text.index("30 runs: done in") and "; drawing..." in text
     assert "diagnostics: " in text and "structural term" in text
     quiet = _fit(runs_csv, tmp_path, "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
