@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Structural", "fit_structural", "coordinates", "log_coordinates", "LS_MEDIAN", "LS_SIGMA", "ETA_SCALE",
-           "NOISE_SCALE", "N_FEATURES", "MAX_ROWS"]
+           "NOISE_SCALE", "N_FEATURES", "MAX_ROWS", "MAP_ROWS"]
 
 LS_MEDIAN, LS_SIGMA = 1.5, 0.35  # length scale prior: LogNormal(log 1.5 decades, 0.35) per coordinate
 LS_MIN = 0.5  # decades: shorter structure is not the law's form (it is runs that misfit, or noise)
@@ -45,7 +45,11 @@ NOISE_SCALE = 0.02  # white residual prior: HalfNormal(0.02)
 N_FEATURES = 256  # random Fourier features representing delta
 HUBER = 3.0  # residuals beyond this many white-residual scales are down-weighted
 ROBUST_PASSES = 2
-MAX_ROWS = 3000  # rows used for the hyperparameters and the weight posterior (evenly thinned beyond)
+MAX_ROWS = 3000  # rows kept for the weight posterior (evenly thinned beyond): n x 256 features, linear in n
+#: Rows (evenly thinned from those) for the hyperparameters' MAP: each evaluation of the marginal likelihood
+#: is an n x n Cholesky factor and inverse, ~90 of them per fit. At 3000 rows that took 300 s (every
+#: checkpoint table above 3000 rows paid it); at 500, about a second. Four numbers need no more rows.
+MAP_ROWS = 500
 
 
 def coordinates(columns: tuple[str, ...], flops_per_token: float, inputs: Mapping[str, Any]) -> np.ndarray:
@@ -219,19 +223,24 @@ class Structural:
         return self.eta * self.weight_draws(n, seed) @ self._phi(x).T
 
 
+def _thinned(n: int, most: int) -> np.ndarray:
+    """Indices of at most ``most`` of ``n`` rows, evenly spaced (all of them when there are fewer)."""
+    return np.arange(n) if n <= most else np.linspace(0, n - 1, most).round().astype(int)
+
+
 def fit_structural(columns: tuple[str, ...], flops_per_token: float, inputs: Mapping[str, np.ndarray],
                    resid: np.ndarray, noise0: float, seed: int) -> Structural:
     """The structural term of residuals ``resid`` of log response at the runs' ``inputs`` (MAP hyperparameters)."""
     x = coordinates(columns, flops_per_token, inputs)
-    keep = np.arange(len(resid))
-    if len(keep) > MAX_ROWS:  # evenly thinned: the n x n marginal likelihood stays a fraction of a second
-        keep = np.linspace(0, len(resid) - 1, MAX_ROWS).round().astype(int)
+    keep = _thinned(len(resid), MAX_ROWS)
     x, resid = x[keep], np.asarray(resid, dtype=float)[keep]
-    w, d = np.ones(len(resid)), x.shape[1]
-    theta = _map_hyperparameters(x, resid, w, noise0)
+    sub = _thinned(len(resid), MAP_ROWS)
+    xs, rs = x[sub], resid[sub]
+    w, d = np.ones(len(rs)), x.shape[1]
+    theta = _map_hyperparameters(xs, rs, w, noise0)
     for _ in range(ROBUST_PASSES):  # outlying runs must not pass for structure (Huber IRLS)
-        w = _robust_weights(x, resid, w, np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1]))
-        theta = _map_hyperparameters(x, resid, w, noise0, start=theta)
+        w = _robust_weights(xs, rs, w, np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1]))
+        theta = _map_hyperparameters(xs, rs, w, noise0, start=theta)
     ls, eta, noise = np.exp(theta[:d]), float(np.exp(theta[d])), float(np.exp(theta[d + 1]))
     return Structural(columns=tuple(columns), flops_per_token=float(flops_per_token), x=x, resid=resid,
                       ls=tuple(map(float, ls)), eta=eta, noise=noise, seed=int(seed))
