@@ -39,7 +39,7 @@ def _y_limit(resid: np.ndarray, scale: float) -> float:
     """Half-height of the y axis: every run, unless a few far ones would flatten the sigma bands
     (then the axis stops at 8 sigma or the 95th percentile of |residual|, and those runs are marked at the edge)."""
     far = float(np.max(np.abs(resid)))
-    keep = max(3 * scale, 1.12 * float(np.quantile(np.abs(resid), 0.95)), 8 * scale)
+    keep = max(8 * scale, 1.12 * float(np.quantile(np.abs(resid), 0.95)))
     return far * 1.12 if far * 1.12 <= keep else keep
 
 
