@@ -27,6 +27,7 @@ from ..core.tasks import TaskFailure, run_tasks
 from ..data.checkpoints import drop_warmup
 from ..data.runs import Runs, check_runs_for_law, load_runs
 from ..law.spec import LawSpec, load_law, spec_from_dict
+from ..pymc_model._warm import WarmStart
 from ..pymc_model.build import collapsed, observed_name, prepare_discrepancy, resolve_likelihood
 from ..pymc_model.discrepancy import check as check_discrepancy
 from ..pymc_model.sampling import SamplerSettings, run_sampler
@@ -44,7 +45,8 @@ LOG_LIKELIHOOD_AUTO_MAX = 5e7  # values (draws x rows) up to which fit() stores 
 DISCREPANCIES = ("auto", "modular", "gp", None)
 MODULAR_MIN_ROWS = 8  # fewer rows: no structural term (the residuals cannot tell structure from noise)
 #: The old flat keywords of :func:`fit`, by the record they now belong to.
-SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress", "remedy")
+SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress", "remedy",
+                    "warm_start")
 STRUCTURE_KEYWORDS = tuple(f.name for f in dataclasses.fields(StructureOptions))
 
 
@@ -86,7 +88,13 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
         ``run_effect``, ``run_centered``, ``group_scale``, ``run_scale``.
     sampling : SamplerSettings, optional
         Draws, tuning, chains, sampler and adaptation; also as the keywords ``draws``, ``tune``,
-        ``chains``, ``cores``, ``sampler``, ``target_accept``, ``adaptation``, ``progress``.
+        ``chains``, ``cores``, ``sampler``, ``target_accept``, ``adaptation``, ``progress``,
+        ``warm_start``.
+    warm_start : FitRecord, optional (keyword)
+        A previous fit of the same model shape (the what-if loop: change a prior, drop a run, refit):
+        its posterior's shape starts the sampler's adaptation, tuning defaults to 200 steps, and its
+        structural term's hyperparameters start their MAP. The posterior is the same model's, judged
+        by the same diagnostics; ``settings["warm_start"]`` says whether it was used and why not.
     drop_first : float
         With checkpoints, the fraction of each run's first steps dropped (warm-up), counted in
         ``runs.dropped``; 0 keeps everything.
@@ -101,6 +109,7 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     """
     resolve_likelihood(likelihood, None, 0)  # a bad name fails before any work
     structure, sampling = _grouped_options(structure, sampling, seed, options)
+    previous, sampling = _warm_source(sampling)
     spec = load_law(law).with_priors(priors)
     runs = runs if isinstance(runs, Runs) else load_runs(runs)
     if drop_first and runs.has("run"):
@@ -112,7 +121,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     check_discrepancy("gp" if discrepancy == "gp" else None, spec, resolved)
     disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy == "gp" else None
     sampling.validate()
-    sampling = replace(sampling, tune=(1000 if disc is None else 2000) if sampling.tune is None else sampling.tune,
+    default_tune = 2000 if disc is not None else None if sampling.warm_start is not None else 1000  # None: warm
+    sampling = replace(sampling, tune=default_tune if sampling.tune is None else sampling.tune,
                        target_accept=((0.9 if disc is None else 0.95) if sampling.target_accept is None
                                       else sampling.target_accept),
                        progress=interactive() if sampling.progress is None else sampling.progress)
@@ -124,9 +134,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     names = [v for v in trace["posterior"].data_vars if v in posterior["posterior"].data_vars]
     record = FitRecord(posterior=posterior, runs=runs, law=spec, likelihood=likelihood,
                        settings={**used.to_dict(), "likelihood_choice": choice, "discrepancy_choice": disc_choice,
-                                 "remedy": remedy},
+                                 "remedy": remedy, **_warm_note(previous, used)},
                        diagnostics=diagnose(posterior, names), versions=package_versions(),
-                       timings=dict(used.timings), structure=resolved, discrepancy=disc)
+                       timings=dict(used.timings), structure=resolved, discrepancy=disc, warm_state=used.warm_state)
     if log_likelihood is None:
         log_likelihood = used.chains * used.draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
     offsets = [f"run offsets dropped by the remedy, because {conflict}{RUN_CONFLICT_COST}"] if conflict else []
@@ -134,7 +144,27 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     if discrepancy != "modular":
         return record
     with progress.phase("fitting the structural term to the law's residuals"):
-        return with_structural(record)
+        return with_structural(record, start=getattr(previous, "structural", None))
+
+
+def _warm_source(sampling: SamplerSettings):
+    """``(the previous fit or None, sampling with its warm start as a WarmStart or None)``."""
+    previous = sampling.warm_start
+    if previous is None or isinstance(previous, WarmStart):
+        return None, sampling
+    if not isinstance(previous, FitRecord):
+        raise InputTypeError(f"warm_start must be a previous fit, got {type(previous).__name__}")
+    return previous, replace(sampling, warm_start=previous.warm_state)
+
+
+def _warm_note(previous, used: SamplerSettings) -> dict[str, str]:
+    """The fit's ``settings["warm_start"]`` entry (none when no warm start was asked for)."""
+    if previous is None and not used.warm_note:
+        return {}
+    if previous is not None and previous.warm_state is None:
+        return {"warm_start": "not used: the previous fit carries no posterior shape (loaded from a file, or "
+                              "sampled with PyMC)"}
+    return {"warm_start": used.warm_note}
 
 
 def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
@@ -195,15 +225,16 @@ def resolve_discrepancy(discrepancy, n_rows: int) -> tuple[str | None, str]:
                        "wrong); discrepancy=None trusts the form")
 
 
-def with_structural(record: FitRecord) -> FitRecord:
+def with_structural(record: FitRecord, start=None) -> FitRecord:
     """The record with its structural term fitted to the residuals of log response at the posterior
-    median law (:mod:`bayes_scaling.posterior.structural`); the law's posterior is not changed."""
+    median law (:mod:`bayes_scaling.posterior.structural`); the law's posterior is not changed.
+    ``start``: a previous fit's structural term, whose hyperparameters start the MAP (a warm refit)."""
     spec, runs = record.law, record.runs
     cols = tuple(spec.inputs.values())
     sigma = float(record.posterior["posterior"]["sigma"].median())
     z = _predict.standardized_residuals(spec, record.posterior, runs, record.structure)
     term = fit_structural(cols, runs.flops_per_token, {c: runs.values(c) for c in cols}, z * sigma, sigma,
-                          seed=record.seed_or(None))
+                          seed=record.seed_or(None), start=start)
     return replace(record, structural=term)
 
 

@@ -59,6 +59,9 @@ class FitRecord:
     structural : Structural or None
         The structural term fitted to the law's residuals (the default,
         :mod:`bayes_scaling.posterior.structural`); predictions and decisions include it.
+    warm_state : WarmStart or None
+        The posterior's shape in the sampler's coordinates, the warm start of a refit
+        (``bs.fit(..., warm_start=fit)``); not saved with the fit.
     """
 
     posterior: Any
@@ -72,6 +75,7 @@ class FitRecord:
     structure: Structure = field(default_factory=Structure)
     discrepancy: Discrepancy | None = None
     structural: Structural | None = None
+    warm_state: Any = field(default=None, repr=False, compare=False)
 
     @property
     def parameter_names(self) -> list[str]:

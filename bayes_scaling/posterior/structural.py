@@ -76,16 +76,19 @@ def _matern52(x1: np.ndarray, x2: np.ndarray, ls: np.ndarray, eta: float) -> np.
     return eta**2 * (1.0 + s5 + s5**2 / 3.0) * np.exp(-s5)
 
 
-def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, r: np.ndarray, w: np.ndarray):
+def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, r: np.ndarray, w: np.ndarray, pair=None):
     """-log p(r | ls, eta, noise) - log prior and its gradient, in log parameters;
-    row i's white residual has variance ``noise^2 / w_i`` (robustness weights)."""
+    row i's white residual has variance ``noise^2 / w_i`` (robustness weights). ``pair``: the squared
+    differences of ``x`` per coordinate, ``(d, n, n)`` (computed once per MAP by its caller)."""
     from scipy import linalg
 
     d = x.shape[1]
+    pair = _pairs(x) if pair is None else pair
     ls, eta, noise = np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
-    diff2 = (x[:, None, :] - x[None, :, :]) ** 2 / ls**2  # (n, n, d)
-    s = np.sqrt(5.0 * diff2.sum(-1))
-    kf = eta**2 * (1.0 + s + s**2 / 3.0) * np.exp(-s)
+    scaled = [pair[k] / ls[k] ** 2 for k in range(d)]  # diff_k^2 / ls_k^2, each (n, n)
+    s = np.sqrt(5.0 * sum(scaled))
+    decay = np.exp(-s)
+    kf = eta**2 * (1.0 + s + s**2 / 3.0) * decay
     k = kf + np.diag(noise**2 / w + 1e-12)
     try:
         chol = linalg.cho_factor(k, lower=True)
@@ -94,9 +97,9 @@ def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, r: np.ndarray, w: np.nd
     alpha = linalg.cho_solve(chol, r)
     value = 0.5 * r @ alpha + np.log(np.diag(chol[0])).sum()
     big_w = linalg.cho_solve(chol, np.eye(len(r))) - np.outer(alpha, alpha)  # K^-1 - alpha alpha'
-    dls = eta**2 * (5.0 / 3.0) * (1.0 + s) * np.exp(-s)  # dK/dlog ls_k = dls * diff2_k
+    weighted = big_w * (eta**2 * (5.0 / 3.0) * (1.0 + s) * decay)  # dK/dlog ls_k = that * scaled_k
     grad = np.empty_like(theta)
-    grad[:d] = 0.5 * np.einsum("ij,ijk->k", big_w * dls, diff2)
+    grad[:d] = [0.5 * np.sum(weighted * scaled[k]) for k in range(d)]
     grad[d] = np.sum(big_w * kf)
     grad[d + 1] = np.sum(np.diag(big_w) * noise**2 / w)
     # priors: log ls ~ Normal(log LS_MEDIAN, LS_SIGMA); eta, noise ~ HalfNormal (densities of log values)
@@ -110,6 +113,11 @@ def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, r: np.ndarray, w: np.nd
     return float(value), grad
 
 
+def _pairs(x: np.ndarray) -> np.ndarray:
+    """Squared differences of the rows of ``x`` per coordinate: ``(d, n, n)``."""
+    return np.stack([(x[:, None, k] - x[None, :, k]) ** 2 for k in range(x.shape[1])])
+
+
 def _map_hyperparameters(x: np.ndarray, r: np.ndarray, w: np.ndarray, noise0: float, start=None):
     from scipy import optimize
 
@@ -118,7 +126,8 @@ def _map_hyperparameters(x: np.ndarray, r: np.ndarray, w: np.ndarray, noise0: fl
         np.r_[np.full(d, np.log(LS_MEDIAN) + dl), np.log(eta0), np.log(max(noise0, 1e-4))]
         for dl in (0.0, 1.0) for eta0 in (0.005, 0.02)]
     bounds = [(np.log(LS_MIN), 4.0)] * d + [(-12.0, 0.0), (-12.0, 0.0)]
-    best = min((optimize.minimize(_neg_log_posterior, x0, args=(x, r, w), jac=True, method="L-BFGS-B",
+    pair = _pairs(x)
+    best = min((optimize.minimize(_neg_log_posterior, x0, args=(x, r, w, pair), jac=True, method="L-BFGS-B",
                                   bounds=bounds) for x0 in starts), key=lambda res: res.fun)
     return best.x
 
@@ -229,15 +238,21 @@ def _thinned(n: int, most: int) -> np.ndarray:
 
 
 def fit_structural(columns: tuple[str, ...], flops_per_token: float, inputs: Mapping[str, np.ndarray],
-                   resid: np.ndarray, noise0: float, seed: int) -> Structural:
-    """The structural term of residuals ``resid`` of log response at the runs' ``inputs`` (MAP hyperparameters)."""
+                   resid: np.ndarray, noise0: float, seed: int, start: Structural | None = None) -> Structural:
+    """The structural term of residuals ``resid`` of log response at the runs' ``inputs`` (MAP hyperparameters).
+
+    ``start``: a previous term on the same inputs (a warm refit): its hyperparameters are the MAP's one
+    start, instead of a grid of four."""
     x = coordinates(columns, flops_per_token, inputs)
     keep = _thinned(len(resid), MAX_ROWS)
     x, resid = x[keep], np.asarray(resid, dtype=float)[keep]
     sub = _thinned(len(resid), MAP_ROWS)
     xs, rs = x[sub], resid[sub]
     w, d = np.ones(len(rs)), x.shape[1]
-    theta = _map_hyperparameters(xs, rs, w, noise0)
+    warm = None
+    if start is not None and len(start.ls) == d and tuple(start.columns) == tuple(columns):
+        warm = np.log(np.r_[start.ls, start.eta, start.noise])
+    theta = _map_hyperparameters(xs, rs, w, noise0, start=warm)
     for _ in range(ROBUST_PASSES):  # outlying runs must not pass for structure (Huber IRLS)
         w = _robust_weights(xs, rs, w, np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1]))
         theta = _map_hyperparameters(xs, rs, w, noise0, start=theta)

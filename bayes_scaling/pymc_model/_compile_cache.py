@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InputError
+from . import _warm
 from ._compile_source import gen_source
 
 __all__ = ["Entry", "compile_model", "cache_dir", "enabled", "model_key", "LAST"]
@@ -61,11 +62,11 @@ __all__ = ["Entry", "compile_model", "cache_dir", "enabled", "model_key", "LAST"
 log = logging.getLogger(__name__)
 
 ENV_OPT_OUT = "BAYES_SCALING_NO_COMPILE_CACHE"
-FORMAT = 1  # bump when the generated source or the metadata layout changes
+FORMAT = 2  # bump when the generated source or the metadata layout changes
 VALIDATED_NUTPIE = ((0, 16),)  # nutpie minor versions the private-API use was checked on
 #: Modules (paths below the package) whose source shapes the compiled model: part of the cache key.
 _MODEL_SOURCES = ("pymc_model/build", "pymc_model/structure", "pymc_model/discrepancy", "pymc_model/_compile_cache",
-                  "pymc_model/_compile_source",
+                  "pymc_model/_compile_source", "pymc_model/_warm",
                   "law/formula", "law/priors", "law/spec", "data/units")
 _FIELDS = {"compiled_logp_func", "compiled_expand_func", "initial_point_func", "shared_data",
            "shared_var_keys", "user_data", "n_expanded", "shape_info", "logp_func", "expand_func",
@@ -298,6 +299,7 @@ def _compile_cold(cp, model, cdir: Path, support):
         var_names=None)
     logp_fn, exp_fn = logp_pt.vm.jit_fn, exp_pt.vm.jit_fn
     shared_var_keys, shared_data = _shared_arrays(dict.fromkeys([*logp_pt.get_shared(), *exp_pt.get_shared()]))
+    _warm.add_arrays(shared_var_keys, shared_data)
     user_data, offsets, nwords = _shared_layout(cp, shared_var_keys, shared_data)
     meta_shared = {k: (shared_data[k].ndim, shared_data[k].dtype.name) for k in shared_data}
     logp_keys = [shared_var_keys[v] for v in logp_pt.get_shared()]
@@ -338,11 +340,13 @@ def _from_meta(cp, model, meta, cdir: Path, point: dict):
     names, shapes = info["names"], [tuple(s) for s in info["shapes"]]
     if names[:len(free)] != free or [np.shape(point[n]) for n in free] != shapes[:len(free)]:
         raise InputError("free variables differ from the cached model")
-    shared_vars = [model[s["name"]] for s in meta["shared"]]
+    shared_vars = [model[s["name"]] for s in meta["shared"] if s["name"] not in _warm.NAMES]
     shared_var_keys, shared_data = _shared_arrays(shared_vars)
-    for s, var in zip(meta["shared"], shared_vars):
-        arr = shared_data[s["key"]]
-        if shared_var_keys[var] != s["key"] or arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
+    _warm.add_arrays(shared_var_keys, shared_data)
+    by_name = {var.name: key for var, key in shared_var_keys.items()}
+    for s in meta["shared"]:
+        arr = shared_data.get(s["key"])
+        if by_name.get(s["name"]) != s["key"] or arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
             raise InputError(f"shared variable {s['name']} differs from the cached model")
     user_data, offsets, nwords = _shared_layout(cp, shared_var_keys, shared_data)
     if nwords != meta["nwords"] or any(offsets[s["key"]] != s["offsets"] for s in meta["shared"]):

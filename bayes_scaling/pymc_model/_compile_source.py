@@ -3,6 +3,11 @@
 nutpie calls two C callbacks, ``logp_c`` and ``expand_c``; this module writes them as Python source
 for ``numba.cfunc(..., cache=True)``, with the model's shared data unpacked from nutpie's
 ``user_data`` at fixed word offsets.
+
+Both callbacks take the sampler's position through an optional affine map, the warm start of
+:mod:`bayes_scaling.pymc_model._warm`: with a mean ``m`` and a lower-triangular ``L`` (the shared
+arrays ``wm``, ``wl``) the model sees ``x = m + L z`` and the sampler the gradient ``L' grad``; with
+empty arrays (a cold fit) the position is passed through untouched.
 """
 
 from __future__ import annotations
@@ -26,37 +31,63 @@ def _ptr(typingctx, src):
 
 logp_inner = None  # set to the pytensor-jitted functions before compiling
 expand_inner = None
+
+
+@numba.njit(cache=True)
+def _to_model(z, wm, wl):
+    """The model's position m + L z (z itself when no warm start is set)."""
+    n = z.shape[0]
+    if wl.shape[0] == 0:
+        return z
+    x = np.empty(n)
+    for i in range(n):
+        acc = wm[i]
+        for j in range(i + 1):
+            acc += wl[i, j] * z[j]
+        x[i] = acc
+    return x
 '''
 
 
-def _unpack(keys, meta, offsets, indent="        "):
+def _unpack(keys, meta, offsets, indent="        ", names=None):
     lines = []
     for i, k in enumerate(keys):
+        name = f"a{i}" if names is None else names[i]
         ndim, dtype = meta[k]
         data_off, _, shape_off = offsets[k]
         shape = "(" + "".join(f"u[{shape_off // 8 + j}], " for j in range(ndim)) + ")"
-        lines.append(f"{indent}a{i} = numba.carray(_ptr(u[{data_off // 8}]), {shape}, np.{dtype})")
+        lines.append(f"{indent}{name} = numba.carray(_ptr(u[{data_off // 8}]), {shape}, np.{dtype})")
     return "\n".join(lines)
 
 
-def gen_source(n_dim, n_exp, logp_keys, exp_keys, meta, offsets, nwords) -> str:
-    """Nutpie's two C callbacks; shared data unpacked from user_data at fixed word offsets."""
+def gen_source(n_dim, n_exp, logp_keys, exp_keys, meta, offsets, nwords, warm_keys=("wm", "wl")) -> str:
+    """Nutpie's two C callbacks; shared data unpacked from user_data at fixed word offsets;
+    ``warm_keys``: the keys of the warm start's mean and factor (see the module's docstring)."""
     lp, ex = ("".join(f", a{i}" for i in range(len(keys))) for keys in (logp_keys, exp_keys))
+    warm = _unpack(warm_keys, meta, offsets, names=("wm", "wl"))
     return _HEADER + f'''
 
 def logp_c(dim, x_, out_, logp_, ud_):
     if dim != {n_dim}:
         return -1
     try:
-        x = numba.carray(x_, ({n_dim},))
+        z = numba.carray(x_, ({n_dim},))
         out = numba.carray(out_, ({n_dim},))
         u = numba.carray(ud_, ({nwords},), np.uint64)
 {_unpack(logp_keys, meta, offsets)}
-        logp_val, grad = logp_inner(x{lp})
+{warm}
+        logp_val, grad = logp_inner(_to_model(z, wm, wl){lp})
         finite = True
-        for i in range({n_dim}):  # not out[...] = grad: its checks take seconds to compile
-            out[i] = grad[i]
-            finite = finite and np.isfinite(grad[i])
+        cold = wl.shape[0] == 0
+        for j in range({n_dim}):  # not out[...] = grad: its checks take seconds to compile
+            if cold:
+                out[j] = grad[j]
+            else:  # the chain rule through x = m + L z: L' grad
+                acc = 0.0
+                for i in range(j, {n_dim}):
+                    acc += wl[i, j] * grad[i]
+                out[j] = acc
+            finite = finite and np.isfinite(out[j])
         logp_[0] = logp_val
         if not finite:
             return 3
@@ -71,11 +102,12 @@ def expand_c(dim, expanded, x_, out_, ud_):
     if dim != {n_dim} or expanded != {n_exp}:
         return -1
     try:
-        x = numba.carray(x_, ({n_dim},))
+        z = numba.carray(x_, ({n_dim},))
         out = numba.carray(out_, ({n_exp},))
         u = numba.carray(ud_, ({nwords},), np.uint64)
 {_unpack(exp_keys, meta, offsets)}
-        (values,) = expand_inner(x{ex})
+{warm}
+        (values,) = expand_inner(_to_model(z, wm, wl){ex})
         for i in range({n_exp}):
             out[i] = values[i]
     except Exception:

@@ -23,6 +23,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.progress import listening, note, phase
 from ..law.spec import LawSpec
+from . import _warm
 from .build import build_model, model_data
 
 __all__ = ["SamplerSettings", "run_sampler", "SAMPLERS", "clear_cache"]
@@ -57,6 +58,10 @@ class SamplerSettings:
     compile_cache : bool, optional
         nutpie only: use the disk compile cache (None: unless ``$BAYES_SCALING_NO_COMPILE_CACHE``
         is set).
+    warm_start : WarmStart, optional
+        nutpie with the disk compile cache only: sample in the coordinates where the previous fit's
+        posterior is about standard Normal (:mod:`bayes_scaling.pymc_model._warm`), with ``tune``
+        defaulting to 200; the posterior is the same. ``bs.fit(..., warm_start=previous_fit)`` sets it.
     remedy : bool
         When the first run's diagnostics are not a pass, sample once more with the remedy the
         diagnostics advise (twice the tuning, at least 2000 steps; twice the draws; target_accept
@@ -77,6 +82,11 @@ class SamplerSettings:
     timings: dict[str, float] = field(default_factory=dict)
     compile_cache: bool | None = None
     remedy: bool = True
+    warm_start: Any = field(default=None, repr=False, compare=False)
+    #: After sampling: the posterior's shape, the warm start of the next fit (:class:`_warm.WarmStart`).
+    warm_state: Any = field(default=None, repr=False, compare=False)
+    #: After sampling: what became of ``warm_start`` ("" when none was asked for).
+    warm_note: str = field(default="", compare=False)
 
     def validate(self) -> None:
         """Raise ValueError for a setting out of range."""
@@ -106,11 +116,11 @@ class SamplerSettings:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         cores = self.cores or max(1, min(self.chains, os.cpu_count() or 1))
-        tune = 1000 if self.tune is None else self.tune
+        tune = (1000 if self.warm_start is None else _warm.WARM_TUNE) if self.tune is None else self.tune
         accept = 0.9 if self.target_accept is None else self.target_accept
-        return SamplerSettings(self.sampler, int(self.draws), int(tune), int(self.chains), cores, int(seed),
-                               self.adaptation, float(accept), bool(self.progress), {}, self.compile_cache,
-                               self.remedy)
+        return replace(self, draws=int(self.draws), tune=int(tune), chains=int(self.chains), cores=cores,
+                       seed=int(seed), target_accept=float(accept), progress=bool(self.progress), timings={},
+                       warm_state=None)
 
     def remedied(self) -> SamplerSettings:
         """The settings of the second run when the first is flagged (see ``remedy``)."""
@@ -139,12 +149,16 @@ def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, 
     """
     settings.validate()
     s = settings.resolved()
+    if s.warm_start is not None and s.sampler == "pymc":
+        s = _cold(s, settings, "PyMC's sampler takes no warm start")
     if s.sampler == "pymc":
         return _sample_pymc(law, runs, likelihood, s, structure, discrepancy), s
-    return _sample_nutpie(law, runs, likelihood, s, structure, discrepancy), s
+    return _sample_nutpie(law, runs, likelihood, s, structure, discrepancy, asked=settings)
 
 
-def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
+def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None,
+                   asked: SamplerSettings | None = None):
+    """``(trace, settings used)``; ``asked``: the settings before :meth:`SamplerSettings.resolved`."""
     from . import _compile_cache as compile_cache
 
     t0 = time.perf_counter()
@@ -176,15 +190,31 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     note(f"model built in {s.timings['build']:.1f} s, compiled in {s.timings['compile']:.1f} s"
          + (" (from the disk cache)" if s.timings.get("compile_cache_hit") else ""))
+    warm = s.warm_start
+    if warm is not None and (not _warm.supports(compiled) or warm.mismatch(compiled)):
+        why = "the model was compiled without the disk compile cache" if not _warm.supports(compiled) else \
+            warm.mismatch(compiled)
+        s, warm = _cold(s, asked or s, why), None
+    if warm is not None:
+        compiled, s.warm_note = _warm.applied(compiled, warm), f"used: {s.tune} tuning steps in the previous " \
+            "posterior's coordinates"
     t2 = time.perf_counter()
-    kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept}
+    kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept,
+                              "store_unconstrained": True}
     if listening():  # a line when tuning ends (nutpie reports each chain's state)
         kwargs.update(progress_callback=_tuning_line(time.perf_counter()), progress_rate=200)
     with phase(f"sampling {s.chains} chains x ({s.tune} tune + {s.draws} draws), {len(runs)} runs"):
         trace = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=s.cores,
                               seed=s.seed, progress_bar=s.progress, save_warmup=False, **kwargs)
     s.timings["sample"] = time.perf_counter() - t2
-    return _keep(trace, ("posterior", "sample_stats"))
+    s.warm_state = _warm.from_draws(trace["sample_stats"]["unconstrained_draw"].values, warm, _warm.layout(compiled))
+    return _keep(trace, ("posterior", "sample_stats")), s
+
+
+def _cold(s: SamplerSettings, asked: SamplerSettings, why: str) -> SamplerSettings:
+    """``s`` without its warm start (the tuning back to its default unless it was set), noted."""
+    note(f"warm start not used: {why}")
+    return replace(s, warm_start=None, tune=1000 if asked.tune is None else s.tune, warm_note=f"not used: {why}")
 
 
 def _sample_pymc(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None):
@@ -208,6 +238,7 @@ def _keep(trace, groups: tuple[str, ...]):
     out = xr.DataTree()
     for g in groups:
         ds = trace[g].to_dataset()
+        ds = ds.drop_vars([v for v in ("unconstrained_draw",) if v in ds])  # kept as the warm start
         for name, var in ds.data_vars.items():  # object arrays (messages) cannot go to netCDF
             if var.dtype == object:
                 ds[name] = var.astype(str)

@@ -133,11 +133,15 @@ def test_metadata_is_json_and_read_back(cache_env, monkeypatch):
 
 
 def test_generated_source_is_valid_python():
-    src = gen_source(3, 5, ["s0", "s1"], ["s1"], {"s0": (1, "float64"), "s1": (0, "float64")},
-                     {"s0": [0, 16, 32], "s1": [8, 24, 40]}, 6)
+    meta = {"s0": (1, "float64"), "s1": (0, "float64"), "wm": (1, "float64"), "wl": (2, "float64")}
+    src = gen_source(3, 5, ["s0", "s1"], ["s1"], meta,
+                     {"s0": [0, 32, 64], "s1": [8, 40, 72], "wm": [16, 48, 72], "wl": [24, 56, 80]}, 12)
     compile(src, "<generated>", "exec")
-    assert "a0 = numba.carray(_ptr(u[0]), (u[4], ), np.float64)" in src
+    assert "a0 = numba.carray(_ptr(u[0]), (u[8], ), np.float64)" in src
     assert "a1 = numba.carray(_ptr(u[1]), (), np.float64)" in src
+    # the warm start's mean and factor, in both callbacks
+    assert src.count("wl = numba.carray(_ptr(u[3]), (u[10], u[11], ), np.float64)") == 2
+    assert src.count("_inner(_to_model(z, wm, wl)") == 2
 
 
 # -- slow: the real compile -------------------------------------------------------------------
@@ -185,6 +189,22 @@ def test_cached_compile_matches_stock_nutpie(cache_env):
             np.testing.assert_allclose(la, lb, rtol=1e-10)
             np.testing.assert_allclose(ga, gb, rtol=1e-9, atol=1e-12)
             np.testing.assert_allclose(_expand(a, x), _expand(b, x), rtol=1e-12)
+
+    # the warm start's affine map: the model sees m + L z, the sampler gets L' grad (same logp)
+    from bayes_scaling.pymc_model import _warm
+
+    assert _warm.supports(cached.compiled) and not _warm.supports(stock.compiled)
+    n = cached.compiled.n_dim
+    m, chol = rng.normal(scale=0.3, size=n), np.tril(rng.normal(scale=0.2, size=(n, n))) + np.eye(n)
+    warm = _warm.applied(pairs[1][0], _warm.WarmStart(mean=m, chol=chol))
+    for _ in range(3):
+        z = rng.normal(size=n)
+        (lw, gw), (lb, gb) = _logp(warm, z), _logp(pairs[1][1], m + chol @ z)
+        np.testing.assert_allclose(lw, lb, rtol=1e-10)
+        np.testing.assert_allclose(gw, chol.T @ gb, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(_expand(warm, z), _expand(pairs[1][1], m + chol @ z), rtol=1e-12)
+    z0 = warm.initial_point_func(3)
+    assert z0.shape == (n,) and np.all(np.abs(z0) <= 1.0)
 
     # the initial point is recomputed for the new data (not kept from the first data set)
     fresh = cc._support_point_fn(build_model(law, other))()
