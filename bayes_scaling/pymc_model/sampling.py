@@ -196,8 +196,11 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
             warm.mismatch(compiled)
         s, warm = _cold(s, asked or s, why), None
     if warm is not None:
+        if compiled.n_dim > _warm.SHORT_MAX and (asked is None or asked.tune is None):
+            s = replace(s, tune=1000)  # too many parameters for the short tuning (see _warm.SHORT_MAX)
         compiled, s.warm_note = _warm.applied(compiled, warm), f"used: {s.tune} tuning steps in the previous " \
-            "posterior's coordinates"
+            "posterior's coordinates" + (f" (the full tuning: more than {_warm.SHORT_MAX} parameters)"
+                                          if compiled.n_dim > _warm.SHORT_MAX else "")
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept,
                               "store_unconstrained": True}

@@ -70,3 +70,22 @@ def test_a_warm_refit_samples_the_same_posterior_with_less_tuning(tmp_path, monk
     assert again.settings["tune"] == 1000
     with pytest.raises(bs.InputTypeError, match="warm_start must be a previous fit"):
         bs.fit(runs, law="chinchilla", warm_start="fit.nc")
+
+
+@pytest.mark.slow
+def test_a_model_with_many_parameters_keeps_its_full_tuning(tmp_path, monkeypatch):
+    """Run offsets (36 runs: more than SHORT_MAX parameters): the short tuning is not safe there."""
+    from bayes_scaling.data.synthetic import checkpoint_design
+    from tests.helpers import simulate_checkpoints
+
+    monkeypatch.setenv("BAYES_SCALING_CACHE", str(tmp_path / "cache"))
+    ns = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", ns, checkpoint_design(36, 6), seed=2))
+    first = bs.fit(runs, law="kaplan_ns", seed=1, progress=False, draws=200, tune=300, discrepancy=None,
+                   remedy=False)
+    assert first.warm_state.n_dim > _warm.SHORT_MAX
+    again = bs.fit(runs, law="kaplan_ns", seed=2, progress=False, draws=200, discrepancy=None, remedy=False,
+                   warm_start=first)
+    assert again.settings["tune"] == 1000
+    assert again.settings["warm_start"].endswith(f"(the full tuning: more than {_warm.SHORT_MAX} parameters)")
+    assert np.count_nonzero(first.warm_state.chol - np.diag(np.diag(first.warm_state.chol))) == 0
