@@ -136,9 +136,21 @@ def predict_draws(law: LawSpec, posterior: xr.DataTree, inputs: pd.DataFrame, *,
     """
     import xarray as xr
 
+    post = posterior["posterior"]
+    return xr.DataArray(predict_values(law, posterior, inputs, kind=kind, likelihood=likelihood, seed=seed,
+                                       group_idx=group_idx, offset=offset),
+                        dims=("chain", "draw", "point"),
+                        coords={"chain": post["chain"].values, "draw": post["draw"].values}, name=law.response)
+
+
+def predict_values(law: LawSpec, posterior: xr.DataTree, inputs: pd.DataFrame, *, kind: str = "mean",
+                   likelihood: str = "student_t", seed: int = 0,
+                   group_idx: np.ndarray | None = None, offset: np.ndarray | None = None) -> np.ndarray:
+    """:func:`predict_draws` as a plain array ``(chain, draw, point)`` (no new xarray object: with dask
+    installed, xarray imports ``dask.array`` when it makes its first one, about 0.6 s of a CLI command)."""
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
-    post = posterior["posterior"].to_dataset()
+    post = posterior["posterior"]
     log_mu = log_mean_draws(law, post, {c: inputs[c].to_numpy() for c in law.inputs.values()}, group_idx)
     if offset is not None:
         log_mu = log_mu + offset
@@ -152,19 +164,17 @@ def predict_draws(law: LawSpec, posterior: xr.DataTree, inputs: pd.DataFrame, *,
         else:
             noise = rng.standard_normal(log_mu.shape)
         log_mu = log_mu + sigma * noise
-    return xr.DataArray(np.exp(log_mu), dims=("chain", "draw", "point"),
-                        coords={"chain": post["chain"].values, "draw": post["draw"].values},
-                        name=law.response)
+    return np.exp(log_mu)
 
 
-def predict_frame(draws: xr.DataArray, inputs: pd.DataFrame, response: str, prob: float,
+def predict_frame(draws: xr.DataArray | np.ndarray, inputs: pd.DataFrame, response: str, prob: float,
                   observed_ranges: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
     """Median and equal-tailed ``prob`` interval of the draws, beside the inputs.
 
     ``decades_beyond_data`` is how far (log10) the point lies outside the
     observed range of its furthest input (0 inside the data).
     """
-    values = np.asarray(draws.values, dtype=float)
+    values = np.asarray(getattr(draws, "values", draws), dtype=float)
     out = inputs.reset_index(drop=True).copy()
     out = out.assign(**interval_columns(response, values.reshape(-1, values.shape[-1]), prob))
     out["decades_beyond_data"] = decades_beyond_ranges(out, observed_ranges)

@@ -180,8 +180,8 @@ class FitRecord:
             ``<response>_upper`` and ``decades_beyond_data`` (shown with each interval in one cell).
         """
         fit, table = self._inputs(group, {"N": N, "D": D, "C": C, **inputs})
-        draws = _predict.predict_draws(fit.law, fit.posterior, table, kind=kind, likelihood=fit.likelihood,
-                                       seed=fit.seed_or(seed), offset=fit.offset_draws(table))
+        draws = _predict.predict_values(fit.law, fit.posterior, table, kind=kind, likelihood=fit.likelihood,
+                                        seed=fit.seed_or(seed), offset=fit.offset_draws(table))
         frame = _predict.predict_frame(draws, table, fit.law.response, prob, fit.observed_ranges())
         frame.attrs.update(kind=kind, prob=prob)
         return as_table(frame)
