@@ -57,7 +57,7 @@ def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = []
-    for pkg in ("pymc", "nutpie", "jax", "numpyro"):
+    for pkg in ("pymc", "nutpie", "jax", "numpyro", "dask"):
         try:
             parts.append(f"{pkg} {version(pkg)}")
         except PackageNotFoundError:
