@@ -1,7 +1,9 @@
 """Fit <-> NetCDF file (h5netcdf engine; no pickle anywhere).
 
-The file is the fit's DataTree (posterior, sample_stats, observed_data,
-constant_data, and log_likelihood when it was computed) plus a ``bayes_scaling``
+The file is the fit's DataTree (posterior, sample_stats, observed_data and
+constant_data; not the pointwise log_likelihood, which is most of a fit's size, about a
+quarter of the time to open it, and recomputed exactly when needed by
+:meth:`~bayes_scaling.posterior.record.FitRecord.with_log_likelihood`) plus a ``bayes_scaling``
 group holding the runs table (one variable per canonical column, along ``row``,
 with the original row labels) and, as attributes, the law spec with its priors (JSON), likelihood,
 sampler settings, diagnostics, package versions and the runs' provenance.
@@ -49,6 +51,8 @@ def save_fit(fit: FitRecord, path: str | Path) -> Path:
 
     path = Path(path)
     tree = _fixed_width_strings(fit.posterior.copy())
+    if "log_likelihood" in tree.children:  # recomputed on demand (the module's docstring)
+        del tree["log_likelihood"]
     if "sample_stats" in tree.children:
         stats = tree["sample_stats"].to_dataset()
         tree["sample_stats"] = xr.DataTree(stats[[v for v in stats.data_vars if v in SAMPLE_STATS_KEPT]])
