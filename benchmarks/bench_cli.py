@@ -1,6 +1,6 @@
 """An instant CLI (issue 19): the reading commands on a saved fit against `import pandas, xarray`.
 
-    .venv/bin/python benchmarks/bench_cli.py [--fit fit.nc] [--repeats 5]
+    .venv/bin/python benchmarks/bench_cli.py [--fit fit.nc] [--repeats 11]
 
 Without ``--fit`` it first fits Epoch's Chinchilla runs (the default fit: law + structural term,
 ``BAYES_SCALING_DATA`` or ``../shared/data`` as the mirror) and saves it. Then each command runs
@@ -61,7 +61,7 @@ def make_fit(folder: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fit", type=Path, help="a saved fit (default: fit Epoch's runs first)")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=11)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fit = args.fit or make_fit(Path(tmp))
