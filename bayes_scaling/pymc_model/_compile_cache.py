@@ -346,7 +346,7 @@ def _from_meta(cp, model, meta, cdir: Path, point: dict):
     by_name = {var.name: key for var, key in shared_var_keys.items()}
     for s in meta["shared"]:
         arr = shared_data.get(s["key"])
-        if by_name.get(s["name"]) != s["key"] or arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
+        if by_name.get(s["name"]) != s["key"] or arr is None or arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
             raise InputError(f"shared variable {s['name']} differs from the cached model")
     user_data, offsets, nwords = _shared_layout(cp, shared_var_keys, shared_data)
     if nwords != meta["nwords"] or any(offsets[s["key"]] != s["offsets"] for s in meta["shared"]):

@@ -190,17 +190,7 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     note(f"model built in {s.timings['build']:.1f} s, compiled in {s.timings['compile']:.1f} s"
          + (" (from the disk cache)" if s.timings.get("compile_cache_hit") else ""))
-    warm = s.warm_start
-    if warm is not None and (not _warm.supports(compiled) or warm.mismatch(compiled)):
-        why = "the model was compiled without the disk compile cache" if not _warm.supports(compiled) else \
-            warm.mismatch(compiled)
-        s, warm = _cold(s, asked or s, why), None
-    if warm is not None:
-        if compiled.n_dim > _warm.SHORT_MAX and (asked is None or asked.tune is None):
-            s = replace(s, tune=1000)  # too many parameters for the short tuning (see _warm.SHORT_MAX)
-        compiled, s.warm_note = _warm.applied(compiled, warm), f"used: {s.tune} tuning steps in the previous " \
-            "posterior's coordinates" + (f" (the full tuning: more than {_warm.SHORT_MAX} parameters)"
-                                          if compiled.n_dim > _warm.SHORT_MAX else "")
+    s, compiled, warm = _with_warm_start(s, asked or s, compiled)
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept,
                               "store_unconstrained": True}
@@ -212,6 +202,25 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
     s.timings["sample"] = time.perf_counter() - t2
     s.warm_state = _warm.from_draws(trace["sample_stats"]["unconstrained_draw"].values, warm, _warm.layout(compiled))
     return _keep(trace, ("posterior", "sample_stats")), s
+
+
+def _with_warm_start(s: SamplerSettings, asked: SamplerSettings, compiled):
+    """``(settings, compiled model, warm start or None)``: the compiled model in the warm start's
+    coordinates when it can be used (else a cold fit, noted); the full tuning above ``_warm.SHORT_MAX``
+    parameters unless a tuning was asked for."""
+    warm = s.warm_start
+    if warm is None:
+        return s, compiled, None
+    why = "the model was compiled without the disk compile cache" if not _warm.supports(compiled) else \
+        warm.mismatch(compiled)
+    if why:
+        return _cold(s, asked, why), compiled, None
+    many = compiled.n_dim > _warm.SHORT_MAX
+    if many and asked.tune is None:
+        s = replace(s, tune=1000)
+    s.warm_note = (f"used: {s.tune} tuning steps in the previous posterior's coordinates"
+                   + (f" (the full tuning: more than {_warm.SHORT_MAX} parameters)" if many else ""))
+    return s, _warm.applied(compiled, warm), warm
 
 
 def _cold(s: SamplerSettings, asked: SamplerSettings, why: str) -> SamplerSettings:
