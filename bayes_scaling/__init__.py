@@ -47,6 +47,7 @@ from .core.errors import (
     RunsFileError,
     RunsValidationError,
     RunsWarning,
+    SamplerStartError,
     SamplerWarning,
     TaskError,
 )
@@ -69,5 +70,5 @@ __all__ = [
     "PriorError", "DiscrepancyError", "DatasetError", "DatasetChecksumError", "DatasetUnavailableError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning", "DecisionInputError",
     "BudgetError", "FitFileError", "FitFileWarning", "InputError", "InputTypeError", "LawWarning",
-    "RunsFileError", "TaskError", "__version__",
+    "RunsFileError", "SamplerStartError", "TaskError", "__version__",
 ]

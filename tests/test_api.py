@@ -83,7 +83,7 @@ def test_fit_keeps_its_old_keywords():
 
     old = {"draws", "tune", "chains", "progress", "sampler", "target_accept", "adaptation", "cores", "pooled",
            "run_effect", "group_scale", "run_scale", "run_centered"}
-    assert old | {"remedy", "warm_start"} == set(SAMPLER_KEYWORDS) | set(STRUCTURE_KEYWORDS)
+    assert old | {"remedy", "warm_start", "start"} == set(SAMPLER_KEYWORDS) | set(STRUCTURE_KEYWORDS)
 
 
 def test_cli_entry_point_and_exit_codes():

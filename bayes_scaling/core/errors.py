@@ -20,7 +20,7 @@ __all__ = [
     "RunsValidationError", "RunsWarning", "FormulaError", "PriorError", "LawError", "DiscrepancyError",
     "DatasetError", "DatasetChecksumError", "DatasetUnavailableError", "DecisionInputError", "BudgetError",
     "FitFileError", "FitFileWarning", "RunsFileError", "LawWarning",
-    "InputError", "InputTypeError", "TaskError",
+    "InputError", "InputTypeError", "TaskError", "SamplerStartError",
     "SamplerWarning", "ModelCheckWarning", "DecisionWarning", "ComparisonWarning",
 ]
 
@@ -116,6 +116,11 @@ class InputTypeError(BayesScalingError, TypeError):
 
 class TaskError(BayesScalingError, RuntimeError):
     """A task of a many-fit workload (a backtest fold) failed on every attempt on its executor."""
+
+
+class SamplerStartError(BayesScalingError, RuntimeError):
+    """The Laplace start of a fit found no mode or no positive-definite curvature (the fit catches it and
+    tunes from nutpie's initial point instead, saying why in ``fit.settings["laplace"]``)."""
 
 
 class FitFileError(BayesScalingError, ValueError):

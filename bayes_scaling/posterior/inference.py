@@ -46,7 +46,7 @@ DISCREPANCIES = ("auto", "modular", "gp", None)
 MODULAR_MIN_ROWS = 8  # fewer rows: no structural term (the residuals cannot tell structure from noise)
 #: The old flat keywords of :func:`fit`, by the record they now belong to.
 SAMPLER_KEYWORDS = ("sampler", "draws", "tune", "chains", "cores", "adaptation", "target_accept", "progress", "remedy",
-                    "warm_start")
+                    "warm_start", "start")
 STRUCTURE_KEYWORDS = tuple(f.name for f in dataclasses.fields(StructureOptions))
 
 
@@ -121,11 +121,9 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     check_discrepancy("gp" if discrepancy == "gp" else None, spec, resolved)
     disc = prepare_discrepancy(spec, runs, likelihood) if discrepancy == "gp" else None
     sampling.validate()
-    default_tune = 2000 if disc is not None else None if sampling.warm_start is not None else 1000  # None: warm
-    sampling = replace(sampling, tune=default_tune if sampling.tune is None else sampling.tune,
-                       target_accept=((0.9 if disc is None else 0.95) if sampling.target_accept is None
-                                      else sampling.target_accept),
-                       progress=interactive() if sampling.progress is None else sampling.progress)
+    if disc is not None:  # else the sampler's defaults (1000 and 0.9; shorter after a warm or Laplace start)
+        sampling = replace(sampling, tune=sampling.tune or 2000, target_accept=sampling.target_accept or 0.95)
+    sampling = replace(sampling, progress=interactive() if sampling.progress is None else sampling.progress)
     trace, used, remedy, resolved, conflict = _sample(spec, runs, likelihood, sampling, resolved, disc)
     if collapsed(resolved, likelihood):  # the sampler integrated the run offsets out: draw them now
         effects = _predict.run_effect_draws(spec, trace, runs, resolved, seed=[int(used.seed), 1])
@@ -158,13 +156,19 @@ def _warm_source(sampling: SamplerSettings):
 
 
 def _warm_note(previous, used: SamplerSettings) -> dict[str, str]:
-    """The fit's ``settings["warm_start"]`` entry (none when no warm start was asked for)."""
-    if previous is None and not used.warm_note:
-        return {}
+    """The fit's ``settings["warm_start"]`` entry (none when no warm start was asked for), and its
+    ``settings["laplace"]`` entry (what the Laplace start did, when it was used or failed)."""
+    laplace = used.warm_note.startswith("laplace")
+    out = {"laplace": used.warm_note} if laplace else {}
+    if previous is None and (laplace or not used.warm_note):
+        return out
     if previous is not None and previous.warm_state is None:
-        return {"warm_start": "not used: the previous fit carries no posterior shape (loaded from a file, or "
-                              "sampled with PyMC)"}
-    return {"warm_start": used.warm_note}
+        return {**out, "warm_start": "not used: the previous fit carries no posterior shape (loaded from a file, "
+                                     "or sampled with PyMC)"}
+    if laplace and used.start == "laplace":
+        return {**out, "warm_start": "not used: the Laplace start replaced the previous posterior's shape (more "
+                                     "than 30 parameters)"}
+    return {**out, "warm_start": used.warm_note}
 
 
 def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
@@ -305,7 +309,9 @@ def fit_options(record: FitRecord) -> dict[str, Any]:
     (``drop_first=0``: the record's runs are trimmed of checkpoint warm-up already).
     """
     s, st = record.settings, record.structure
-    keys = ("draws", "tune", "chains", "seed", "sampler", "target_accept", "adaptation", "cores")
+    keys = ("draws", "chains", "seed", "sampler", "cores", "start")
+    if s.get("start") != "laplace":  # else the refit's own Laplace start chooses them again
+        keys += ("tune", "target_accept", "adaptation")
     out: dict[str, Any] = {k: s[k] for k in keys if s.get(k) is not None}
     out.update(law=record.law, likelihood=record.likelihood, drop_first=0,
                discrepancy="gp" if record.discrepancy is not None else

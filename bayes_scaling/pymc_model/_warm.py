@@ -46,6 +46,7 @@ class WarmStart:
     mean: np.ndarray
     chol: np.ndarray
     layout: tuple = ()  # the unconstrained variables' (name, shape), in the sampler's order
+    source: str = "previous"  # "previous" (a previous fit's draws) or "laplace" (:mod:`._laplace`)
 
     def mismatch(self, compiled) -> str:
         """Why this start does not fit ``compiled`` (another model's parameters), or ``""``."""

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InputError
+from ..core.errors import InputError, SamplerStartError
 from ..core.progress import listening, note, phase
 from ..law.spec import LawSpec
-from . import _warm
+from . import _laplace, _warm
 from .build import build_model, model_data
 
 __all__ = ["SamplerSettings", "run_sampler", "SAMPLERS", "clear_cache"]
@@ -48,11 +48,20 @@ class SamplerSettings:
         Chains sampled in parallel (default: as many as there are cores, at most ``chains``).
     seed : int, optional
         Random seed (drawn and recorded when not given).
-    adaptation : {"low_rank", "diag"}
-        nutpie's mass-matrix adaptation (low-rank is faster on these posteriors).
+    adaptation : {"low_rank", "diag"}, optional
+        nutpie's mass-matrix adaptation; None: low-rank (faster on these posteriors), diagonal after
+        a Laplace start.
     target_accept : float, optional
-        NUTS target acceptance; None: 0.9, and 0.95 with ``discrepancy="gp"`` (its amplitude can
-        shrink towards zero when the law fits). Raise it to ~0.95 when there are divergences.
+        NUTS target acceptance; None: 0.9, 0.95 with ``discrepancy="gp"`` (its amplitude can
+        shrink towards zero when the law fits), 0.8 after a Laplace start. Raise it to ~0.95 when
+        there are divergences.
+    start : {"auto", "laplace", "tune"}
+        nutpie with the disk compile cache: sample in the coordinates where the Laplace approximation
+        at the posterior's mode is standard Normal (:mod:`bayes_scaling.pymc_model._laplace`; 400
+        tuning steps unless ``tune`` is given; the posterior is the same), or tune from nutpie's
+        initial point. ``"auto"``: the Laplace start for models with centred run offsets and more
+        than 30 parameters (a Student-t checkpoint fit with many rows per run). Recorded as
+        the start used.
     progress : bool, optional
         Show the progress bar; None: in notebooks and terminals, not in files or CI logs.
     compile_cache : bool, optional
@@ -76,8 +85,9 @@ class SamplerSettings:
     chains: int = 4
     cores: int | None = None
     seed: int | None = None
-    adaptation: str = "low_rank"
+    adaptation: str | None = None
     target_accept: float | None = None
+    start: str = "auto"
     progress: bool | None = None
     timings: dict[str, float] = field(default_factory=dict)
     compile_cache: bool | None = None
@@ -105,8 +115,10 @@ class SamplerSettings:
             raise InputError(f"target_accept must be in (0, 1), got {self.target_accept}")
         if not isinstance(self.remedy, bool):
             raise InputError(f"remedy must be True or False, got {self.remedy!r}")
-        if self.adaptation not in ("diag", "low_rank"):
+        if self.adaptation not in ("diag", "low_rank", None):
             raise InputError(f"adaptation must be 'diag' or 'low_rank', got {self.adaptation!r}")
+        if self.start not in _laplace.STARTS:
+            raise InputError(f"start must be one of {_laplace.STARTS}, got {self.start!r}")
 
     def resolved(self) -> SamplerSettings:
         """A copy with the seed, cores, tune (1000) and target_accept (0.9) filled in (the seed is recorded
@@ -120,7 +132,7 @@ class SamplerSettings:
         accept = 0.9 if self.target_accept is None else self.target_accept
         return replace(self, draws=int(self.draws), tune=int(tune), chains=int(self.chains), cores=cores,
                        seed=int(seed), target_accept=float(accept), progress=bool(self.progress), timings={},
-                       warm_state=None)
+                       warm_state=None, adaptation=self.adaptation or "low_rank")
 
     def remedied(self) -> SamplerSettings:
         """The settings of the second run when the first is flagged (see ``remedy``)."""
@@ -129,7 +141,7 @@ class SamplerSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("sampler", "draws", "tune", "chains", "cores", "seed",
-                                               "adaptation", "target_accept")}
+                                               "adaptation", "target_accept", "start")}
 
 
 def clear_cache() -> None:
@@ -190,6 +202,7 @@ def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, stru
         s.timings["build"], s.timings["compile"] = time.perf_counter() - t0, 0.0
     note(f"model built in {s.timings['build']:.1f} s, compiled in {s.timings['compile']:.1f} s"
          + (" (from the disk cache)" if s.timings.get("compile_cache_hit") else ""))
+    s = _laplace_start(s, asked or s, compiled, structure)
     s, compiled, warm = _with_warm_start(s, asked or s, compiled)
     t2 = time.perf_counter()
     kwargs: dict[str, Any] = {"adaptation": s.adaptation, "target_accept": s.target_accept,
@@ -215,12 +228,48 @@ def _with_warm_start(s: SamplerSettings, asked: SamplerSettings, compiled):
         warm.mismatch(compiled)
     if why:
         return _cold(s, asked, why), compiled, None
+    if warm.source == "laplace":
+        s.warm_note = (f"laplace: {s.tune} tuning steps in the coordinates where the Laplace approximation at "
+                       f"the posterior's mode is standard Normal ({compiled.n_dim} parameters)")
+        return s, _warm.applied(compiled, warm), warm
     many = compiled.n_dim > _warm.SHORT_MAX
     if many and asked.tune is None:
         s = replace(s, tune=1000)
     s.warm_note = (f"used: {s.tune} tuning steps in the previous posterior's coordinates"
                    + (f" (the full tuning: more than {_warm.SHORT_MAX} parameters)" if many else ""))
     return s, _warm.applied(compiled, warm), warm
+
+
+def _laplace_start(s: SamplerSettings, asked: SamplerSettings, compiled, structure) -> SamplerSettings:
+    """``s`` with the Laplace start (:mod:`._laplace`) as its warm start when it is wanted and found
+    (from a previous fit's mean when there is one; it replaces that fit's shape above
+    ``_warm.SHORT_MAX`` parameters), its tuning, adaptation and target acceptance unless asked; else
+    ``s`` with ``start="tune"`` and, when it was asked for or failed, a note why not."""
+    previous = s.warm_start
+    if previous is not None and previous.source == "laplace":  # the remedy's second run keeps it
+        return s
+    if not _laplace.wanted(s.start, compiled, structure) or (previous is not None
+                                                             and compiled.n_dim <= _warm.SHORT_MAX):
+        return replace(s, start="tune")
+    if not _warm.supports(compiled):
+        why = "the model was compiled without the disk compile cache"
+        if asked.start == "laplace":
+            note(f"Laplace start not used: {why}")
+        return replace(s, start="tune", warm_note=f"laplace not used: {why}" if asked.start == "laplace" else "")
+    t0 = time.perf_counter()
+    x0 = previous.mean if previous is not None and not previous.mismatch(compiled) else \
+        compiled.initial_point_func(s.seed)
+    try:
+        with phase(f"finding the posterior's mode and curvature ({compiled.n_dim} parameters)"):
+            warm = _laplace.start(compiled, x0)
+    except SamplerStartError as exc:
+        note(f"Laplace start not used: {exc}")
+        return replace(s, start="tune", warm_note=f"laplace not used: {exc}")
+    s.timings["laplace"] = time.perf_counter() - t0
+    return replace(s, warm_start=warm, start="laplace",
+                   tune=_laplace.LAPLACE_TUNE if asked.tune is None else s.tune,
+                   adaptation=asked.adaptation or "diag",
+                   target_accept=_laplace.TARGET_ACCEPT if asked.target_accept is None else s.target_accept)
 
 
 def _cold(s: SamplerSettings, asked: SamplerSettings, why: str) -> SamplerSettings:

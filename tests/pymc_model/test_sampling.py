@@ -13,7 +13,7 @@ def test_resolved_fills_seed_cores_and_the_plain_defaults():
     assert s.tune == 1000 and s.target_accept == 0.9 and s.progress is False
     again = SamplerSettings(seed=7, tune=50, target_accept=0.95, progress=True).resolved()
     assert (again.seed, again.tune, again.target_accept, again.progress) == (7, 50, 0.95, True)
-    assert set(again.to_dict()) == {"sampler", "draws", "tune", "chains", "cores", "seed", "adaptation",
+    assert set(again.to_dict()) == {"sampler", "draws", "tune", "chains", "cores", "seed", "adaptation", "start",
                                     "target_accept"}
 
 

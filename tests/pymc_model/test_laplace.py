@@ -1,0 +1,176 @@
+"""The Laplace start (bayes_scaling.pymc_model._laplace): the mode and curvature of known densities, the
+rules for when it is used (fast); a Student-t checkpoint fit with and without it, and the compiled
+model's own log density against PyMC's (slow)."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import bayes_scaling as bs
+from bayes_scaling.core.errors import InputError, SamplerStartError
+from bayes_scaling.pymc_model import _laplace, _warm
+from bayes_scaling.pymc_model.sampling import SamplerSettings
+
+
+def _gaussian(H: np.ndarray, m: np.ndarray):
+    """``x -> (log density, gradient)`` of N(m, H^-1), up to a constant."""
+    return lambda x: (float(-0.5 * (x - m) @ H @ (x - m)), -H @ (x - m))
+
+
+def _blocked_precision(n_free: int, n_block: int, seed: int = 0) -> np.ndarray:
+    """A positive-definite precision whose last ``n_block`` coordinates never meet each other."""
+    rng = np.random.default_rng(seed)
+    n = n_free + n_block
+    H = np.zeros((n, n))
+    a = rng.normal(size=(n_free, n_free))
+    H[:n_free, :n_free] = a @ a.T + n * np.eye(n_free)
+    H[n_free:, n_free:] = np.diag(rng.uniform(50.0, 5e4, n_block))
+    cross = rng.normal(size=(n_block, n_free))
+    H[n_free:, :n_free], H[:n_free, n_free:] = cross, cross.T
+    assert np.linalg.eigvalsh(H).min() > 0
+    return H
+
+
+def test_curvature_with_a_diagonal_block_is_the_precision_from_few_gradients():
+    H = _blocked_precision(5, 40)
+    m = np.linspace(-1.0, 2.0, 45)
+    calls = []
+    f = _gaussian(H, m)
+    counted = lambda x: calls.append(1) or f(x)  # noqa: E731
+    got = _laplace.curvature(counted, m, diagonal=slice(5, 45))
+    np.testing.assert_allclose(got, H, rtol=1e-6, atol=1e-6 * np.abs(H).max())
+    assert len(calls) == 2 * (5 + 1)  # a pair per free coordinate, one pair for the whole block
+
+
+def test_curvature_without_a_block_takes_every_column():
+    H = _blocked_precision(6, 0, seed=3)
+    m = np.arange(6.0)
+    np.testing.assert_allclose(_laplace.curvature(_gaussian(H, m), m), H, rtol=1e-6, atol=1e-6)
+
+
+def test_the_mode_of_a_gaussian_is_its_mean():
+    H = _blocked_precision(4, 6, seed=1)
+    m = np.linspace(0.5, 3.0, 10)
+    sd = np.sqrt(np.diag(np.linalg.inv(H)))
+    assert np.all(np.abs(_laplace.mode(_gaussian(H, m), np.zeros(10)) - m) <= 0.05 * sd)  # a start, not an estimate
+
+
+def _fake_compiled(n_free: int, n_block: int):
+    n = n_free + n_block
+    names = ["a", "run_effect"] if n_block else ["a"]
+    slices = [slice(0, n_free), slice(n_free, n)] if n_block else [slice(0, n)]
+    shapes = [(n_free,), (n_block,)] if n_block else [(n,)]
+    return SimpleNamespace(n_dim=n, shape_info=(names, slices, shapes))
+
+
+def test_the_start_maps_standard_normal_onto_the_laplace_approximation(monkeypatch):
+    H = _blocked_precision(3, 30, seed=2)
+    m = np.linspace(-2.0, 1.0, 33)
+    monkeypatch.setattr(_laplace, "log_density", lambda compiled: _gaussian(H, m))
+    warm = _laplace.start(_fake_compiled(3, 30), np.zeros(33))
+    assert warm.source == "laplace" and warm.layout == (("a", (3,)), ("run_effect", (30,)))
+    assert np.all(np.abs(warm.mean - m) <= 0.05 * np.sqrt(np.diag(np.linalg.inv(H))))
+    assert np.allclose(warm.chol, np.tril(warm.chol))  # lower-triangular, as the map x = m + L z expects
+    np.testing.assert_allclose(warm.chol @ warm.chol.T, np.linalg.inv(H), rtol=1e-4, atol=1e-10)
+
+
+def test_a_saddle_or_no_mode_is_refused_with_the_reason(monkeypatch):
+    saddle = np.diag([1.0, -1.0])
+    monkeypatch.setattr(_laplace, "log_density", lambda compiled: _gaussian(saddle, np.zeros(2)))
+    monkeypatch.setattr(_laplace, "mode", lambda f, x0: np.zeros(2))
+    with pytest.raises(SamplerStartError, match="not positive definite"):
+        _laplace.start(_fake_compiled(2, 0), np.zeros(2))
+    monkeypatch.undo()
+    with pytest.raises(SamplerStartError, match="no mode"):
+        _laplace.mode(lambda x: (-np.inf, np.full(2, np.nan)), np.zeros(2))
+
+
+def test_when_the_laplace_start_is_wanted():
+    centred, plain = SimpleNamespace(run_centered=True), SimpleNamespace(run_centered=False)
+    big, small = SimpleNamespace(n_dim=_warm.SHORT_MAX + 1), SimpleNamespace(n_dim=_warm.SHORT_MAX)
+    assert _laplace.wanted("auto", big, centred)
+    assert not _laplace.wanted("auto", small, centred)  # few parameters: nutpie's tuning is quick there
+    assert not _laplace.wanted("auto", big, plain)  # non-centred offsets: a funnel, no Gaussian mode
+    assert not _laplace.wanted("auto", big, None)
+    assert _laplace.wanted("laplace", small, None) and not _laplace.wanted("tune", big, centred)
+
+
+def test_start_is_validated_and_recorded():
+    with pytest.raises(InputError, match="start must be one of"):
+        SamplerSettings(start="mode").validate()
+    s = SamplerSettings(seed=1).resolved()
+    assert s.adaptation == "low_rank" and s.target_accept == 0.9 and s.tune == 1000
+    assert s.to_dict()["start"] == "auto"
+
+
+def test_a_refit_of_a_laplace_fit_chooses_its_own_tuning():
+    from bayes_scaling.posterior.inference import fit_options
+
+    settings = {"draws": 500, "tune": 200, "chains": 4, "seed": 3, "sampler": "nutpie", "target_accept": 0.8,
+                "adaptation": "diag", "cores": 2, "start": "laplace"}
+    record = SimpleNamespace(settings=settings, structure=SimpleNamespace(varying=(), run_effect=True,
+                                                                          group_scale=0.2, run_scale=0.05),
+                             law="kaplan_ns", likelihood="student_t", discrepancy=None, structural=None)
+    out = fit_options(record)
+    assert out["start"] == "laplace" and not {"tune", "target_accept", "adaptation"} & set(out)
+    out = fit_options(SimpleNamespace(**{**vars(record), "settings": {**settings, "start": "tune"}}))
+    assert out["tune"] == 200 and out["target_accept"] == 0.8 and out["adaptation"] == "diag"
+
+
+@pytest.mark.slow
+def test_a_student_t_checkpoint_fit_from_the_laplace_start_matches_nutpies_tuning(tmp_path, monkeypatch):
+    """Centred run offsets (30 runs x 20 checkpoints): the default starts from the Laplace approximation
+    (its default tuning), converges, and its posterior agrees with nutpie's full low-rank tuning."""
+    from bayes_scaling.data.synthetic import checkpoint_design
+    from tests.helpers import simulate_checkpoints
+
+    monkeypatch.setenv("BAYES_SCALING_CACHE", str(tmp_path / "cache"))
+    ns = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", ns, checkpoint_design(30, 20), seed=4))
+    kw = dict(law="kaplan_ns", progress=False, draws=500, discrepancy=None, likelihood="student_t", remedy=False)
+    fast = bs.fit(runs, seed=1, **kw)
+    assert fast.settings["start"] == "laplace" and fast.settings["tune"] == _laplace.LAPLACE_TUNE
+    assert fast.settings["adaptation"] == "diag" and fast.settings["target_accept"] == _laplace.TARGET_ACCEPT
+    assert fast.settings["laplace"].startswith(f"laplace: {_laplace.LAPLACE_TUNE} tuning steps")
+    assert fast.timings["laplace"] > 0
+    assert fast.diagnostics.ok and fast.diagnostics.min_ess_bulk >= 400
+    slow = bs.fit(runs, seed=2, start="tune", **kw)
+    assert slow.settings["start"] == "tune" and slow.settings["tune"] == 1000 and "laplace" not in slow.settings
+    a, b = fast.summary(), slow.summary()
+    for p in ("alpha_N", "alpha_S", "run_sd", "sigma"):
+        gap = abs(a.loc[p, "median"] - b.loc[p, "median"])
+        assert gap <= 5 * np.hypot(a.loc[p, "mcse_mean"], b.loc[p, "mcse_mean"]), p
+    # a refit from the fast fit's draws: the Laplace start replaces the previous shape above 30 parameters
+    again = bs.fit(runs, seed=3, warm_start=fast, **kw)
+    assert again.settings["start"] == "laplace" and again.settings["warm_start"].startswith("not used: the Laplace")
+
+
+@pytest.mark.slow
+def test_the_compiled_log_density_is_pymcs(tmp_path, monkeypatch):
+    """:func:`_laplace.log_density` calls the compiled C callback: its value and gradient are PyMC's."""
+    from bayes_scaling.data.synthetic import checkpoint_design
+    from bayes_scaling.law.spec import load_law
+    from bayes_scaling.pymc_model import _compile_cache
+    from bayes_scaling.pymc_model.build import build_model
+    from bayes_scaling.pymc_model.structure import resolve_structure
+    from tests.helpers import simulate_checkpoints
+
+    monkeypatch.setenv("BAYES_SCALING_CACHE", str(tmp_path / "cache"))
+    ns = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", ns, checkpoint_design(8, 12), seed=5))
+    law = load_law("kaplan_ns")
+    model = build_model(law, runs, "student_t", resolve_structure(runs, law, None, None))
+    compiled = _compile_cache.compile_model(model, ("laplace-test", "student_t", len(runs)), use_cache=True).compiled
+    names, slices, _ = compiled.shape_info
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    f = _laplace.log_density(compiled)
+    rng = np.random.default_rng(0)
+    x = compiled.initial_point_func(0)
+    for _ in range(3):
+        point = {n: x[sl].reshape(model.initial_point()[n].shape) for n, sl in zip(names, slices)
+                 if n in model.initial_point()}
+        value, grad = f(x)
+        assert value == pytest.approx(float(logp(point)), rel=1e-9)
+        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-7, atol=1e-8)
+        x = x + 0.05 * rng.standard_normal(x.shape)
