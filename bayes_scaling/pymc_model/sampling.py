@@ -164,6 +164,10 @@ def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, 
     if s.warm_start is not None and s.sampler == "pymc":
         s = _cold(s, settings, "PyMC's sampler takes no warm start")
     if s.sampler == "pymc":
+        if s.start == "laplace":
+            note("Laplace start not used: PyMC's sampler takes no start")
+        s = replace(s, start="tune", warm_note="laplace not used: PyMC's sampler takes no start"
+                    if s.start == "laplace" else s.warm_note)
         return _sample_pymc(law, runs, likelihood, s, structure, discrepancy), s
     return _sample_nutpie(law, runs, likelihood, s, structure, discrepancy, asked=settings)
 

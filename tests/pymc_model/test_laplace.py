@@ -174,3 +174,14 @@ def test_the_compiled_log_density_is_pymcs(tmp_path, monkeypatch):
         assert value == pytest.approx(float(logp(point)), rel=1e-9)
         np.testing.assert_allclose(grad, dlogp(point), rtol=1e-7, atol=1e-8)
         x = x + 0.05 * rng.standard_normal(x.shape)
+
+
+def test_pymcs_sampler_records_that_it_took_no_laplace_start(monkeypatch):
+    from bayes_scaling.pymc_model import sampling
+
+    monkeypatch.setattr(sampling, "_sample_pymc", lambda *a, **k: "trace")
+    trace, used = sampling.run_sampler(None, [], "student_t", SamplerSettings(sampler="pymc", start="laplace", seed=1))
+    assert trace == "trace" and used.start == "tune"
+    assert used.warm_note == "laplace not used: PyMC's sampler takes no start"
+    _, used = sampling.run_sampler(None, [], "student_t", SamplerSettings(sampler="pymc", seed=1))
+    assert used.start == "tune" and used.warm_note == ""
