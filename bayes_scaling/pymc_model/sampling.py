@@ -250,8 +250,10 @@ def _laplace_start(s: SamplerSettings, asked: SamplerSettings, compiled, structu
     ``_warm.SHORT_MAX`` parameters), its tuning, adaptation and target acceptance unless asked; else
     ``s`` with ``start="tune"`` and, when it was asked for or failed, a note why not."""
     previous = s.warm_start
-    if previous is not None and previous.source == "laplace":  # the remedy's second run keeps it
-        return s
+    if previous is not None and previous.source == "laplace":  # the remedy's second run keeps it...
+        if not previous.mismatch(compiled):
+            return s
+        previous, s = None, replace(s, warm_start=None)  # ...unless its model changed (offsets dropped)
     if not _laplace.wanted(s.start, compiled, structure) or (previous is not None
                                                              and compiled.n_dim <= _warm.SHORT_MAX):
         return replace(s, start="tune")

@@ -185,3 +185,15 @@ def test_pymcs_sampler_records_that_it_took_no_laplace_start(monkeypatch):
     assert used.warm_note == "laplace not used: PyMC's sampler takes no start"
     _, used = sampling.run_sampler(None, [], "student_t", SamplerSettings(sampler="pymc", seed=1))
     assert used.start == "tune" and used.warm_note == ""
+
+
+def test_a_remedys_laplace_start_is_dropped_when_the_model_lost_its_offsets():
+    from bayes_scaling.pymc_model import sampling
+
+    old = _warm.WarmStart(mean=np.zeros(5), chol=np.eye(5), layout=(("a", (5,)),), source="laplace")
+    same = SimpleNamespace(n_dim=5, shape_info=(["a"], [slice(0, 5)], [(5,)]))
+    other = SimpleNamespace(n_dim=3, shape_info=(["a"], [slice(0, 3)], [(3,)]))
+    s = SamplerSettings(seed=1, start="laplace", warm_start=old).resolved()
+    assert sampling._laplace_start(s, s, same, None) is s  # the same model: the first run's start is kept
+    again = sampling._laplace_start(s, s, other, None)
+    assert again.warm_start is None and again.start == "tune"  # no map on this model (a stand-in) to redo it
