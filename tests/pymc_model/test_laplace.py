@@ -1,6 +1,6 @@
 """The Laplace start (bayes_scaling.pymc_model._laplace): the mode and curvature of known densities, the
-rules for when it is used (fast); a Student-t checkpoint fit with and without it, and the compiled
-model's own log density against PyMC's (slow)."""
+rules for when it is used (fast); a Student-t checkpoint fit with and without it (slow). Its log density
+(the compiled C callback) is checked against stock nutpie's in tests/pymc_model/test_compile_cache.py."""
 
 from types import SimpleNamespace
 
@@ -142,38 +142,8 @@ def test_a_student_t_checkpoint_fit_from_the_laplace_start_matches_nutpies_tunin
         gap = abs(a.loc[p, "median"] - b.loc[p, "median"])
         assert gap <= 5 * np.hypot(a.loc[p, "mcse_mean"], b.loc[p, "mcse_mean"]), p
     # a refit from the fast fit's draws: the Laplace start replaces the previous shape above 30 parameters
-    again = bs.fit(runs, seed=3, warm_start=fast, **kw)
+    again = bs.fit(runs, seed=3, warm_start=fast, **{**kw, "draws": 200})
     assert again.settings["start"] == "laplace" and again.settings["warm_start"].startswith("not used: the Laplace")
-
-
-@pytest.mark.slow
-def test_the_compiled_log_density_is_pymcs(tmp_path, monkeypatch):
-    """:func:`_laplace.log_density` calls the compiled C callback: its value and gradient are PyMC's."""
-    from bayes_scaling.data.synthetic import checkpoint_design
-    from bayes_scaling.law.spec import load_law
-    from bayes_scaling.pymc_model import _compile_cache
-    from bayes_scaling.pymc_model.build import build_model
-    from bayes_scaling.pymc_model.structure import resolve_structure
-    from tests.helpers import simulate_checkpoints
-
-    monkeypatch.setenv("BAYES_SCALING_CACHE", str(tmp_path / "cache"))
-    ns = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
-    runs = bs.load_runs(simulate_checkpoints("kaplan_ns", ns, checkpoint_design(8, 12), seed=5))
-    law = load_law("kaplan_ns")
-    model = build_model(law, runs, "student_t", resolve_structure(runs, law, None, None))
-    compiled = _compile_cache.compile_model(model, ("laplace-test", "student_t", len(runs)), use_cache=True).compiled
-    names, slices, _ = compiled.shape_info
-    logp, dlogp = model.compile_logp(), model.compile_dlogp()
-    f = _laplace.log_density(compiled)
-    rng = np.random.default_rng(0)
-    x = compiled.initial_point_func(0)
-    for _ in range(3):
-        point = {n: x[sl].reshape(model.initial_point()[n].shape) for n, sl in zip(names, slices)
-                 if n in model.initial_point()}
-        value, grad = f(x)
-        assert value == pytest.approx(float(logp(point)), rel=1e-9)
-        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-7, atol=1e-8)
-        x = x + 0.05 * rng.standard_normal(x.shape)
 
 
 def test_pymcs_sampler_records_that_it_took_no_laplace_start(monkeypatch):
