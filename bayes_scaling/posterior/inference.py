@@ -179,7 +179,10 @@ def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
     first = diagnose(trace, list(trace["posterior"].data_vars))
     if first.ok or not sampling.remedy:
         return trace, used, "", structure, ""
-    again, conflict = used.remedied(), run_offset_conflict(trace, structure)
+    conflict = run_offset_conflict(trace, structure)
+    # without the offsets the model changes: the remedy starts from the asked settings, not the first
+    # run's coordinates (a Laplace start's diagonal adaptation would not suit the law alone)
+    again = (sampling if conflict else used).remedied(first.divergences)
     if conflict:
         structure = replace(structure, run_effect=False, runs=(), run_centered=False)
     progress.note(f"first run {first.verdict.upper()}: sampling again with tune={again.tune}, draws={again.draws}, "

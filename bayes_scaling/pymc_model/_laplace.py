@@ -60,6 +60,12 @@ def wanted(start: str, compiled, structure) -> bool:
     return start == "auto" and centred and compiled.n_dim > _warm.SHORT_MAX
 
 
+#: Newton steps after L-BFGS (each: one gradient, one step, the curvature again), and when to stop:
+#: a step shorter than this many posterior sd.
+NEWTON_STEPS = 4
+NEWTON_TOLERANCE = 0.01
+
+
 def log_density(compiled):
     """``x -> (log density, gradient)`` of ``compiled`` (a nutpie model) at unconstrained ``x``, through
     its own compiled C callback."""
@@ -121,15 +127,39 @@ def curvature(f, x: np.ndarray, diagonal: slice | None = None, step: float = 1e-
     return H
 
 
+def newton(f, x: np.ndarray, diagonal: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(mode, negative Hessian there)``: L-BFGS's point polished by Newton steps.
+
+    L-BFGS stops when the log density improves by a relative 2e-9 per step; at 10^5 rows that is about
+    1e-3 nats, which on the flat ridge of run offsets against the law's level left the point about 2
+    posterior sd from the mode (measured at 200 x 500 checkpoints; chains then spent their tuning on
+    the way back and one run of three ended with R-hat 1.012). The log density is close to quadratic
+    there, so Newton steps with the finite-difference curvature reach the mode in one or two steps."""
+    H = curvature(f, x, diagonal)
+    logp = f(x)[0]
+    for _ in range(NEWTON_STEPS):
+        try:
+            step = np.linalg.solve(H, f(x)[1])
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.sqrt(max(step @ H @ step, 0.0)) < NEWTON_TOLERANCE:
+            break  # the length in posterior sd (Mahalanobis): at the mode
+        new = f(x + step)[0]
+        if not new > logp:  # not a better point: keep L-BFGS's
+            break
+        x, logp = x + step, new
+        H = curvature(f, x, diagonal)
+    if not np.all(np.isfinite(H)):
+        raise SamplerStartError("the curvature at the mode is not finite")
+    return x, H
+
+
 def start(compiled, x0: np.ndarray) -> _warm.WarmStart:
     """The Laplace start of ``compiled`` (a nutpie model with the warm-start map, on its data) from the
     unconstrained point ``x0``; raises :class:`SamplerStartError`."""
     f = log_density(compiled)
-    m = mode(f, x0)
-    lay = _warm.layout(compiled)
-    H = curvature(f, m, _block(compiled, DIAGONAL_BLOCK))
-    if not np.all(np.isfinite(H)):
-        raise SamplerStartError("the curvature at the mode is not finite")
+    lay, block = _warm.layout(compiled), _block(compiled, DIAGONAL_BLOCK)
+    m, H = newton(f, mode(f, x0), block)
     try:
         chol = np.linalg.cholesky(np.linalg.inv(H))  # fails unless H is positive definite
     except np.linalg.LinAlgError:

@@ -30,13 +30,14 @@ from ..core.errors import InputError
 from ..law.formula import Quantity, pytensor_ops
 from ..law.spec import LawSpec
 from .discrepancy import Discrepancy, prepare, projected_basis, pymc_term
+from .gathered import Gathered, gathered_inputs, gathered_ops, rows, signature
 from .structure import Structure, group_index, run_index
 
 if TYPE_CHECKING:
     from ..data.runs import Runs
 
 __all__ = ["LIKELIHOODS", "LIKELIHOOD_CHOICES", "AUTO_NORMAL_MIN_ROWS", "resolve_likelihood", "build_model",
-           "model_data", "collapsed", "ref_name", "observed_name", "prepare_discrepancy"]
+           "model_data", "data_signature", "collapsed", "ref_name", "observed_name", "prepare_discrepancy"]
 
 LIKELIHOODS = ("student_t", "normal")
 _DATA_DIMS = {"run_rows": "run", "gp_basis": ("obs", "gp_k"), "gp_omega": None}
@@ -92,9 +93,13 @@ def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
     """The values of every ``pm.Data`` container of the model, from the runs."""
     data: dict[str, np.ndarray] = {}
     references = {p.reference.input for p in law.parameters.values() if p.reference is not None}
-    for sym, col in law.inputs.items():
-        log_x = np.log(runs.values(col))
-        data[f"log_{sym}"] = log_x
+    log_inputs = {sym: np.log(runs.values(col)) for sym, col in law.inputs.items()}
+    gathered = gathered_inputs(log_inputs)
+    for sym, log_x in log_inputs.items():
+        if sym in gathered:  # the law on the input's distinct values (:mod:`.gathered`)
+            data[f"log_{sym}_u"], data[f"{sym}_idx"] = gathered[sym]
+        else:
+            data[f"log_{sym}"] = log_x
         if sym in references:  # only inputs that carry a reference scale (others would be unused data)
             data[f"log_{sym}_0"] = np.asarray(log_x.mean())  # log of the geometric mean
     data[observed_name(law)] = np.log(runs.values(law.response))
@@ -108,6 +113,11 @@ def model_data(law: LawSpec, runs: Runs, structure: Structure | None = None,
         data["gp_basis"], data["gp_omega"] = projected_basis(law, discrepancy,
                                                              {c: runs.values(c) for c in law.inputs.values()})
     return data
+
+
+def data_signature(law: LawSpec, runs: Runs) -> str:
+    """What of the data, beyond its number of rows, fixes the model's graph: the gathered inputs."""
+    return signature(gathered_inputs({sym: np.log(runs.values(col)) for sym, col in law.inputs.items()}))
 
 
 def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structure: Structure | None = None,
@@ -149,9 +159,11 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
     if structure.run_effect:
         coords["run"] = list(structure.runs)
     with pm.Model(coords=coords) as model:
-        data = {k: pm.Data(k, v, dims=_DATA_DIMS.get(k, None if not np.ndim(v) else "obs"))
-                for k, v in values.items()}
-        inputs = {sym: Quantity.of_log(data[f"log_{sym}"], ops) for sym in law.inputs}
+        data = {k: pm.Data(k, v, dims=_data_dims(k, v)) for k, v in values.items()}
+        if any(f"log_{sym}_u" in data for sym in law.inputs):
+            ops = gathered_ops()
+        inputs = {sym: Quantity.of_log(Gathered(data[f"log_{sym}_u"], data[f"{sym}_idx"], sym)
+                                       if f"log_{sym}_u" in data else data[f"log_{sym}"], ops) for sym in law.inputs}
         pop: dict[str, Quantity] = {}  # population level: scalars
         grp: dict[str, Quantity] = {}  # group level: vectors for varying parameters
         for p in law.parameters.values():
@@ -165,7 +177,7 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         gidx = data.get("group_idx")
         for name, q in grp.items():
             env[name] = q if not _is_vector(name, structure, law) else _take(q, gidx, ops)
-        mu = law.formula.log_value(env, ops)
+        mu = rows(law.formula.log_value(env, ops))
         if discrepancy is not None:
             mu = mu + pymc_term(data["gp_basis"], data["gp_omega"], len(law.inputs))
         if collapsed(structure, likelihood):
@@ -212,6 +224,13 @@ def _collapsed_normal(law: LawSpec, mu, data, n_runs: int, run_scale: float) -> 
                  - 0.5 * (pt.sum(z * z) - t2 * pt.sum(run_sum * run_sum / denom)) / s2)
 
 
+def _data_dims(name: str, value):
+    """The dims of a data container: per row, per run, or none (scalars, an input's distinct values)."""
+    if name in _DATA_DIMS:
+        return _DATA_DIMS[name]
+    return None if not np.ndim(value) or name.endswith("_u") else "obs"
+
+
 def _is_vector(name: str, structure: Structure, law: LawSpec) -> bool:
     """Whether a parameter has one value per group."""
     return name in structure.varying
@@ -244,7 +263,7 @@ def _scale_parameter(p, structure: Structure, pop_env, grp_env, data, ops) -> tu
     import pymc as pm
 
     ref = p.reference
-    exp_pop = ref.exponent.evaluate(pop_env, ops).value()
+    exp_pop = rows(ref.exponent.evaluate(pop_env, ops).value())
     log_x0 = data[f"log_{ref.input}_0"]
     varying = p.name in structure.varying
     base = ref_name(p.name) + ("_mu" if varying else "")
@@ -263,7 +282,7 @@ def _scale_parameter(p, structure: Structure, pop_env, grp_env, data, ops) -> tu
         return q, q
     r_group = pm.Deterministic(ref_name(p.name), r + pm.HalfNormal(f"{p.name}_tau", structure.group_scale)
                                * pm.Normal(f"{p.name}_z", 0.0, 1.0, dims="group"), dims="group")
-    log_group = natural(r_group, ref.exponent.evaluate(grp_env, ops).value())
+    log_group = natural(r_group, rows(ref.exponent.evaluate(grp_env, ops).value()))
     value = pm.Deterministic(p.name, ops.exp(log_group), dims="group")
     return Quantity.of_log(log_pop, ops), Quantity.of_both(value, log_group, ops)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
@@ -95,6 +97,29 @@ def test_no_remedy_for_a_clean_run_or_when_asked_not_to(monkeypatch):
     assert len(calls) == 1
     with pytest.raises(ValueError, match="remedy must be True or False"):
         SamplerSettings(remedy="yes").validate()
+
+
+def test_the_remedy_follows_the_first_runs_problems_and_model(monkeypatch):
+    """After a Laplace start with disagreeing chains, the remedy keeps its coordinates and doubles its
+    tuning and draws; when the run offsets are dropped it starts from the asked settings instead."""
+    first = SimpleNamespace(ok=False, verdict="warn", problems=["R-hat of run_effect is 1.012 > 1.01: x"],
+                            divergences=0)
+    monkeypatch.setattr(inference, "diagnose", lambda trace, names: first)
+    for run_sd, tune, target in ((0.03, 800, 0.8), (0.21, 2000, 0.98)):
+        runs, sampler, calls = _traces([0, 0], run_sd=run_sd)
+
+        def laplace_first(*args, sampler=sampler, calls=calls):
+            tree, out = sampler(*args)
+            return tree, (replace(out, start="laplace", tune=400, adaptation="diag", target_accept=0.8)
+                          if len(calls) == 1 else out)
+
+        monkeypatch.setattr(inference, "run_sampler", laplace_first)
+        asked = Structure(run_effect=True, runs=("a", "b"), run_centered=True, run_scale=0.05)
+        _, used, note, _, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3, draws=500), asked,
+                                                None)
+        again = calls[1][0]
+        assert (again.tune, again.target_accept, again.draws) == (tune, target, 1000)
+        assert (again.adaptation == "diag") == (run_sd == 0.03) and f"tune={tune}" in note
 
 
 @pytest.mark.parametrize("run_sd, dropped", [(0.21, True), (0.12, False)])

@@ -56,6 +56,30 @@ def test_the_mode_of_a_gaussian_is_its_mean():
     assert np.all(np.abs(_laplace.mode(_gaussian(H, m), np.zeros(10)) - m) <= 0.05 * sd)  # a start, not an estimate
 
 
+def test_newton_steps_take_lbfgs_point_to_the_mode_and_stop_there():
+    """L-BFGS can stop far out along a flat ridge (at 10^5 rows: 2 sd from the mode); Newton steps with
+    the finite-difference curvature finish the job, and leave a point at the mode where it is."""
+    H = _blocked_precision(4, 20, seed=5)
+    m = np.linspace(-1.0, 1.0, 24)
+    sd = np.sqrt(np.diag(np.linalg.inv(H)))
+    far = m + 2.0 * sd
+    x, got = _laplace.newton(_gaussian(H, m), far, diagonal=slice(4, 24))
+    np.testing.assert_allclose(x, m, atol=1e-6 * sd.min())
+    np.testing.assert_allclose(got, H, rtol=1e-6, atol=1e-6 * np.abs(H).max())
+    calls = []
+    counted = lambda x: calls.append(1) or _gaussian(H, m)(x)  # noqa: E731
+    x, _ = _laplace.newton(counted, m, diagonal=slice(4, 24))
+    assert np.array_equal(x, m) and len(calls) == 2 * 5 + 2  # the curvature, the log density, one gradient
+
+
+def test_newton_keeps_the_point_when_a_step_does_not_improve():
+    """A log density with a kink (|x|): the quadratic model overshoots; the better point is kept."""
+    f = lambda x: (float(-np.abs(x).sum() - 0.5 * x @ x), -np.sign(x) - x)  # noqa: E731
+    start = np.array([0.3, -0.2])
+    x, _ = _laplace.newton(f, start)
+    assert f(x)[0] >= f(start)[0]
+
+
 def _fake_compiled(n_free: int, n_block: int):
     n = n_free + n_block
     names = ["a", "run_effect"] if n_block else ["a"]
@@ -155,6 +179,18 @@ def test_pymcs_sampler_records_that_it_took_no_laplace_start(monkeypatch):
     assert used.warm_note == "laplace not used: PyMC's sampler takes no start"
     _, used = sampling.run_sampler(None, [], "student_t", SamplerSettings(sampler="pymc", seed=1))
     assert used.start == "tune" and used.warm_note == ""
+
+
+def test_the_remedy_after_a_laplace_start_samples_longer_in_the_same_coordinates():
+    """Chains that only disagree get twice the tuning and the draws, at the same step sizes; divergences
+    (or a fit that tuned its own coordinates) get the full remedy: 2000 tuning steps, target_accept 0.98."""
+    laplace = SamplerSettings(seed=1, start="laplace", tune=400, draws=500, target_accept=0.8, adaptation="diag")
+    again = laplace.remedied(0)
+    assert (again.tune, again.draws, again.target_accept, again.adaptation, again.start) == (800, 1000, 0.8, "diag",
+                                                                                            "laplace")
+    for s, divergences in ((laplace, 3), (SamplerSettings(seed=1, start="tune", tune=1000, draws=500), 0)):
+        full = s.remedied(divergences)
+        assert (full.tune, full.draws, full.target_accept) == (2000, 1000, 0.98)
 
 
 def test_a_remedys_laplace_start_is_dropped_when_the_model_lost_its_offsets():
