@@ -139,8 +139,9 @@ class SamplerSettings:
         """The settings of the second run when the first is flagged (see ``remedy``), which had
         ``divergences``. After a Laplace start, chains that only disagree (R-hat, ESS) need more steps
         in the same coordinates, not smaller ones: at 10^5 checkpoint rows target_accept 0.98 took 31
-        leapfrog steps per draw against 9.5 (522 s of sampling against about 100 s)."""
-        if self.start == "laplace" and not divergences:
+        leapfrog steps per draw against 9.5 (522 s of sampling; twice the first run's steps is about 2x its 60 s)."""
+        laplace = self.start == "laplace" and getattr(self.warm_start, "source", "") == "laplace"
+        if laplace and not divergences:  # the Laplace start was made: its coordinates and tuning are known
             return replace(self, tune=2 * int(self.tune), draws=2 * int(self.draws), timings={})
         return replace(self, tune=max(2 * int(self.tune or 1000), 2000), draws=2 * int(self.draws),
                        target_accept=max(float(self.target_accept or 0.9), 0.98), timings={})

@@ -6,10 +6,12 @@ import dataclasses
 from dataclasses import replace
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import bayes_scaling as bs
 from bayes_scaling.posterior import inference
+from bayes_scaling.pymc_model._warm import WarmStart
 from bayes_scaling.pymc_model.sampling import SamplerSettings
 from bayes_scaling.pymc_model.structure import Structure, StructureOptions
 from tests.helpers import mock_fit
@@ -110,13 +112,14 @@ def test_the_remedy_follows_the_first_runs_problems_and_model(monkeypatch):
 
         def laplace_first(*args, sampler=sampler, calls=calls):
             tree, out = sampler(*args)
-            return tree, (replace(out, start="laplace", tune=400, adaptation="diag", target_accept=0.8)
-                          if len(calls) == 1 else out)
+            made = WarmStart(mean=np.zeros(2), chol=np.eye(2), source="laplace")
+            return tree, (replace(out, start="laplace", tune=400, adaptation="diag", target_accept=0.8,
+                                  warm_start=made) if len(calls) == 1 else out)
 
         monkeypatch.setattr(inference, "run_sampler", laplace_first)
         asked = Structure(run_effect=True, runs=("a", "b"), run_centered=True, run_scale=0.05)
-        _, used, note, _, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3, draws=500), asked,
-                                                None)
+        _, used, note, _, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3, draws=500,
+                                                start="laplace"), asked, None)
         again = calls[1][0]
         assert (again.tune, again.target_accept, again.draws) == (tune, target, 1000)
         assert (again.adaptation == "diag") == (run_sd == 0.03) and f"tune={tune}" in note

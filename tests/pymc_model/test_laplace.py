@@ -184,11 +184,15 @@ def test_pymcs_sampler_records_that_it_took_no_laplace_start(monkeypatch):
 def test_the_remedy_after_a_laplace_start_samples_longer_in_the_same_coordinates():
     """Chains that only disagree get twice the tuning and the draws, at the same step sizes; divergences
     (or a fit that tuned its own coordinates) get the full remedy: 2000 tuning steps, target_accept 0.98."""
-    laplace = SamplerSettings(seed=1, start="laplace", tune=400, draws=500, target_accept=0.8, adaptation="diag")
+    made = _warm.WarmStart(mean=np.zeros(2), chol=np.eye(2), source="laplace")
+    laplace = SamplerSettings(seed=1, start="laplace", tune=400, draws=500, target_accept=0.8, adaptation="diag",
+                              warm_start=made)
     again = laplace.remedied(0)
     assert (again.tune, again.draws, again.target_accept, again.adaptation, again.start) == (800, 1000, 0.8, "diag",
                                                                                             "laplace")
-    for s, divergences in ((laplace, 3), (SamplerSettings(seed=1, start="tune", tune=1000, draws=500), 0)):
+    asked = SamplerSettings(seed=1, start="laplace", draws=500)  # asked for, not made (the remedy without offsets)
+    for s, divergences in ((laplace, 3), (SamplerSettings(seed=1, start="tune", tune=1000, draws=500), 0),
+                           (asked, 0)):
         full = s.remedied(divergences)
         assert (full.tune, full.draws, full.target_accept) == (2000, 1000, 0.98)
 
