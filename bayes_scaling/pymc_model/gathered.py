@@ -72,38 +72,14 @@ class Gathered:
             a, b = self.rows(), other
         return fn(b, a) if swap else fn(a, b)
 
-    def __add__(self, o):
-        return self._with(o, operator.add)
-
-    def __radd__(self, o):
-        return self._with(o, operator.add, swap=True)
-
-    def __sub__(self, o):
-        return self._with(o, operator.sub)
-
-    def __rsub__(self, o):
-        return self._with(o, operator.sub, swap=True)
-
-    def __mul__(self, o):
-        return self._with(o, operator.mul)
-
-    def __rmul__(self, o):
-        return self._with(o, operator.mul, swap=True)
-
-    def __truediv__(self, o):
-        return self._with(o, operator.truediv)
-
-    def __rtruediv__(self, o):
-        return self._with(o, operator.truediv, swap=True)
-
-    def __pow__(self, o):
-        return self._with(o, operator.pow)
-
-    def __rpow__(self, o):
-        return self._with(o, operator.pow, swap=True)
-
     def __neg__(self):
         return Gathered(-self.unique, self.index, self.key)
+
+
+for _name, _fn in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("pow", operator.pow)):  # a op b and b op a
+    setattr(Gathered, f"__{_name}__", lambda self, o, fn=_fn: self._with(o, fn))
+    setattr(Gathered, f"__r{_name}__", lambda self, o, fn=_fn: self._with(o, fn, swap=True))
 
 
 def _is_scalar(x) -> bool:
