@@ -11,7 +11,12 @@
     (b') the same without the warm start (compiled model reused only).
 (c) 1000-resample bootstrap of the scipy Huber (delta 1e-3, log space) L-BFGS point fit,
     warm-started from the full-data fit (the method of Hoffmann et al. 2022 and Epoch AI 2024).
-Targets (issue 19): (a) <= 2.5 s, (b) <= 0.5 s, (c) / (a) >= 4, (c) / (b) >= 20.
+(a+) with --upstream: (a) again, with the patches in benchmarks/upstream/ applied to a copy of the
+    installed packages put first on PYTHONPATH (nothing in the environment is changed): what the
+    proposed upstream fixes would cut, measured in the same run.
+Targets (issue 19): (a) <= 2.5 s, (b) <= 0.5 s, (c) / (a) >= 4, (c) / (b) >= 20. The issue's seconds
+were measured on a machine whose (c) took 10.5 s; the table also shows (a) and (b) scaled by
+10.5 s / this run's (c), an estimate of what they would be there.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
+UPSTREAM = Path(__file__).resolve().parent / "upstream"
+ISSUE_BOOTSTRAP = 10.5  # seconds: (c) on the machine where issue 19's targets were set
 
 CHILD = r"""
 import json, sys, time
@@ -60,13 +69,30 @@ print(json.dumps({"import": t_import, "fit": t_fit, "total": total, "second": se
 """
 
 
-def run_child(csv: Path) -> dict:
+def run_child(csv: Path, overlay: Path | None = None) -> dict:
     # as on a user's machine, Python caches bytecode (a PYTHONDONTWRITEBYTECODE=1 environment, as in
     # some sandboxes, would recompile bayes_scaling's sources in every fresh process)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if overlay is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(overlay), env.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", CHILD, str(csv)], capture_output=True, text=True,
                          check=True, cwd=ROOT, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def patched_overlay(folder: Path) -> Path:
+    """A folder with a copy of each package that a patch in benchmarks/upstream/ touches (named
+    ``<package>-<version>-*.patch``), the patch applied; refused when the installed version differs."""
+    from importlib.metadata import version
+
+    for patch in sorted(UPSTREAM.glob("*.patch")):
+        package, wanted = patch.name.split("-")[:2]
+        if version(package) != wanted:
+            sys.exit(f"{patch.name} is for {package} {wanted}; {version(package)} is installed")
+        source = Path(__import__(package).__file__).parent
+        shutil.copytree(source, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["patch", "-s", "-p1", "-d", str(folder), "-i", str(patch)], check=True)
+    return folder
 
 
 def bootstrap_time(csv: Path, n_boot: int) -> tuple[float, dict]:
@@ -90,6 +116,8 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3,
                         help="fresh processes measured for (a) and (b); the median one is shown")
+    parser.add_argument("--upstream", action="store_true",
+                        help="also measure (a) with the patches in benchmarks/upstream/ applied (a+)")
     parser.add_argument("--no-compile-cache", action="store_true",
                         help="stock nutpie compile in the child processes (BAYES_SCALING_NO_COMPILE_CACHE=1)")
     args = parser.parse_args()
@@ -102,6 +130,13 @@ def main() -> None:
     run_child(csv)  # warm the on-disk compile caches
     children = sorted((run_child(csv) for _ in range(max(1, args.repeats))), key=lambda r: r["total"])
     a = children[len(children) // 2]
+    plus = None
+    if args.upstream:
+        with tempfile.TemporaryDirectory() as tmp:
+            overlay = patched_overlay(Path(tmp))
+            run_child(csv, overlay)  # warm the caches for the patched copy
+            patched = sorted((run_child(csv, overlay) for _ in range(max(1, args.repeats))), key=lambda r: r["total"])
+        plus = patched[len(patched) // 2]
     c, full = bootstrap_time(csv, args.n_boot)
     load.append(os.getloadavg()[0])
     conv = a["max_rhat"] <= 1.01 and a["min_ess_bulk"] >= 400
@@ -120,11 +155,19 @@ def main() -> None:
         ("(b) second fit, warm start (warm_start=fit)", a["second"], 0.5),
         ("(b') second fit, cold (compiled model reused)", a["second_cold"], None),
         (f"(c) Huber bootstrap x{args.n_boot} (warm start)", c, None),
+        (f"(a) scaled to the issue's machine (x {ISSUE_BOOTSTRAP:g} / (c))", a["total"] * ISSUE_BOOTSTRAP / c, 2.5),
+        (f"(b) scaled to the issue's machine (x {ISSUE_BOOTSTRAP:g} / (c))", a["second"] * ISSUE_BOOTSTRAP / c, 0.5),
     ]
+    if plus is not None:
+        rows += [("(a+) fresh process, upstream patches applied", plus["total"], None),
+                 ("    of which import nutpie", plus["timings"].get("import_nutpie", 0.0), None),
+                 ("(a+) scaled to the issue's machine", plus["total"] * ISSUE_BOOTSTRAP / c, 2.5)]
     print(f"{'step':46s} {'seconds':>9s} {'target':>8s}")
     for name, t, target in rows:
         print(f"{name:46s} {t:9.2f} {'' if target is None else f'<= {target:g}':>8s}")
     print(f"{'ratio (c) / (a)':46s} {c / a['total']:9.2f} {'>= 4':>8s}")
+    if plus is not None:
+        print(f"{'ratio (c) / (a+)':46s} {c / plus['total']:9.2f} {'>= 4':>8s}")
     print(f"{'ratio (c) / (b)':46s} {c / a['second']:9.2f} {'>= 20':>8s}")
     label = "ratio (c) / (b')"
     print(f"{label:46s} {c / a['second_cold']:9.2f}")

@@ -63,7 +63,7 @@ class Diagnostics:
 
 def diagnose(posterior, var_names: list[str]) -> Diagnostics:
     """Diagnose the sampled posterior (a DataTree with posterior and sample_stats)."""
-    import arviz as az
+    import arviz_stats as az  # not the arviz meta-package: it imports arviz_plots and matplotlib.pyplot
 
     post = posterior["posterior"].to_dataset()[var_names]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
@@ -158,7 +158,7 @@ def convergence_table(posterior, var_names: list[str]) -> dict[str, dict[str, fl
     summary of a saved fit (the CLI's ``summary``, a notebook's view) needs no arviz import: arviz
     imports its plotting and LOO modules with it, 3-4 s in a fresh process.
     """
-    import arviz as az
+    import arviz_stats as az  # not the arviz meta-package: it imports arviz_plots and matplotlib.pyplot
 
     table = az.summary(posterior["posterior"].to_dataset()[var_names], kind="diagnostics", round_to="none")
     return {str(k): {c: float(table.loc[k, c]) for c in CONVERGENCE_COLUMNS} for k in table.index}

@@ -124,7 +124,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     if disc is not None:  # else the sampler's defaults (1000 and 0.9; shorter after a warm or Laplace start)
         sampling = replace(sampling, tune=sampling.tune or 2000, target_accept=sampling.target_accept or 0.95)
     sampling = replace(sampling, progress=interactive() if sampling.progress is None else sampling.progress)
-    trace, used, remedy, resolved, conflict = _sample(spec, runs, likelihood, sampling, resolved, disc)
+    trace, used, remedy, resolved, conflict, first = _sample(spec, runs, likelihood, sampling, resolved, disc)
+    sampled = list(trace["posterior"].data_vars)
     if collapsed(resolved, likelihood):  # the sampler integrated the run offsets out: draw them now
         effects = _predict.run_effect_draws(spec, trace, runs, resolved, seed=[int(used.seed), 1])
         trace["posterior"] = type(trace)(trace["posterior"].to_dataset().assign(run_effect=effects))
@@ -133,7 +134,8 @@ def fit(runs, law: str | Path | Mapping | LawSpec = "chinchilla", *, priors=None
     record = FitRecord(posterior=posterior, runs=runs, law=spec, likelihood=likelihood,
                        settings={**used.to_dict(), "likelihood_choice": choice, "discrepancy_choice": disc_choice,
                                  "remedy": remedy, **_warm_note(previous, used)},
-                       diagnostics=diagnose(posterior, names), versions=package_versions(),
+                       diagnostics=first if first is not None and names == sampled else diagnose(posterior, names),
+                       versions=package_versions(),
                        timings=dict(used.timings), structure=resolved, discrepancy=disc, warm_state=used.warm_state)
     if log_likelihood is None:
         log_likelihood = used.chains * used.draws * len(runs) <= LOG_LIKELIHOOD_AUTO_MAX
@@ -174,11 +176,12 @@ def _warm_note(previous, used: SamplerSettings) -> dict[str, str]:
 def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
     """Sample, and when the first run is flagged (and ``sampling.remedy``), once more with the remedy
     (:meth:`SamplerSettings.remedied`; without run offsets when they conflict with the law,
-    :func:`run_offset_conflict`): ``(trace, settings used, what was done, structure used, the conflict)``."""
+    :func:`run_offset_conflict`): ``(trace, settings used, what was done, structure used, the conflict,
+    the diagnostics of the trace's posterior variables when it is the first run's, else None)``."""
     trace, used = run_sampler(spec, runs, likelihood, sampling, structure, disc)
     first = diagnose(trace, list(trace["posterior"].data_vars))
     if first.ok or not sampling.remedy:
-        return trace, used, "", structure, ""
+        return trace, used, "", structure, "", first
     conflict = run_offset_conflict(trace, structure)
     # without the offsets the model changes: the remedy starts from the asked settings, not the first
     # run's coordinates (a Laplace start's diagonal adaptation would not suit the law alone)
@@ -193,7 +196,7 @@ def _sample(spec, runs, likelihood, sampling: SamplerSettings, structure, disc):
             f"sampled again with tune={again.tune}, draws={again.draws}, target_accept={again.target_accept:g}"
             + (", and without run offsets (they conflict with the law: see the model check)" if conflict else "")
             + " (remedy=False keeps the first run)")
-    return trace, second, note, structure, conflict
+    return trace, second, note, structure, conflict, None
 
 
 #: Run offsets whose scale is this many times its prior's are in conflict with the law (see below).

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bayes_scaling as bs
-from bayes_scaling.posterior import inference
+from bayes_scaling.posterior import diagnostics, inference
 from bayes_scaling.pymc_model._warm import WarmStart
 from bayes_scaling.pymc_model.sampling import SamplerSettings
 from bayes_scaling.pymc_model.structure import Structure, StructureOptions
@@ -81,9 +81,9 @@ def _traces(divergences, run_sd=None):
 def test_a_flagged_first_run_is_sampled_again_with_the_remedy(monkeypatch):
     runs, sampler, calls = _traces([40, 0])
     monkeypatch.setattr(inference, "run_sampler", sampler)
-    trace, used, note, structure, conflict = inference._sample(None, runs, "student_t", SamplerSettings(seed=3),
-                                                                None, None)
-    assert structure is None and conflict == ""
+    trace, used, note, structure, conflict, diag = inference._sample(None, runs, "student_t",
+                                                                      SamplerSettings(seed=3), None, None)
+    assert structure is None and conflict == "" and diag is None  # the remedied trace is diagnosed by fit()
     assert len(calls) == 2 and calls[1].target_accept == 0.98 and calls[1].tune == 2000 and calls[1].draws == 2000
     assert "the first run was FAIL (40 divergent transitions)" in note and "remedy=False" in note
     assert used.timings["first_sample"] == 1.0
@@ -92,7 +92,8 @@ def test_a_flagged_first_run_is_sampled_again_with_the_remedy(monkeypatch):
 def test_no_remedy_for_a_clean_run_or_when_asked_not_to(monkeypatch):
     runs, sampler, calls = _traces([0, 0])
     monkeypatch.setattr(inference, "run_sampler", sampler)
-    assert inference._sample(None, runs, "student_t", SamplerSettings(seed=3), None, None)[2] == ""
+    out = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), None, None)
+    assert out[2] == "" and out[5].ok and out[5].divergences == 0  # the first run's diagnosis, reused by fit()
     runs, sampler, calls = _traces([40, 0])
     monkeypatch.setattr(inference, "run_sampler", sampler)
     assert inference._sample(None, runs, "student_t", SamplerSettings(seed=3, remedy=False), None, None)[2] == ""
@@ -118,7 +119,7 @@ def test_the_remedy_follows_the_first_runs_problems_and_model(monkeypatch):
 
         monkeypatch.setattr(inference, "run_sampler", laplace_first)
         asked = Structure(run_effect=True, runs=("a", "b"), run_centered=True, run_scale=0.05)
-        _, used, note, _, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3, draws=500,
+        _, used, note, _, _, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3, draws=500,
                                                 start="laplace"), asked, None)
         again = calls[1][0]
         assert (again.tune, again.target_accept, again.draws) == (tune, target, 1000)
@@ -134,10 +135,29 @@ def test_run_offsets_that_conflict_with_the_law_are_dropped_by_the_remedy(monkey
     runs, sampler, calls = _traces([40, 0], run_sd=run_sd)
     monkeypatch.setattr(inference, "run_sampler", sampler)
     asked = Structure(run_effect=True, runs=("a", "b"), run_centered=True, run_scale=0.05)
-    _, _, note, structure, conflict = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), asked, None)
+    _, _, note, structure, conflict, _ = inference._sample(None, runs, "student_t", SamplerSettings(seed=3), asked,
+                                                           None)
     assert calls[0][1] is asked and calls[1][1] is structure
     if dropped:
         assert not structure.run_effect and structure.runs == () and "without run offsets" in note
         assert conflict.startswith("the run offsets' scale run_sd = 0.21 is 4x its prior's (0.05")
     else:
         assert structure is asked and conflict == "" and "without run offsets" not in note
+
+
+@pytest.mark.parametrize("divergences", [[0], [40, 0]])
+def test_fit_diagnoses_the_posterior_once_unless_it_was_sampled_again(monkeypatch, divergences):
+    """The first run's diagnosis is the fit's when it is kept (the same draws: 0.1 s of a 1.5 s refit);
+    a remedied run is diagnosed afresh."""
+    runs, sampler, calls = _traces(divergences)
+    monkeypatch.setattr(inference, "run_sampler", sampler)
+    seen = []
+
+    def counted(tree, names):
+        seen.append(list(names))
+        return diagnostics.diagnose(tree, names)
+
+    monkeypatch.setattr(inference, "diagnose", counted)
+    fit = inference.fit(runs, "chinchilla", seed=3, discrepancy=None, log_likelihood=False)
+    assert len(seen) == len(divergences)  # the first run, and the remedied one when there is one
+    assert fit.diagnostics == diagnostics.diagnose(fit.posterior, seen[-1])
