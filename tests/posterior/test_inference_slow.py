@@ -129,12 +129,24 @@ CUSTOM_LAW = {
 }
 
 
-def test_custom_law_from_a_dict_fits_and_predicts():
+def test_custom_law_from_a_dict_fits_and_predicts(monkeypatch):
+    """Also: the chains sample with BLAS on one thread (they run in parallel on every core)."""
+    import nutpie
+    from threadpoolctl import threadpool_info
+
+    blas_threads, sample = [], nutpie.sample
+
+    def recorded(*args, **kwargs):
+        blas_threads.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return sample(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", recorded)
     truth = {"E": 1.8, "A": 2000.0, "gamma": 0.16}
     # E and gamma are strongly correlated here, so one noise draw moves both: over seeds 1-8 the
     # rank of the truth in the posterior spread over 0.25-0.99 (seed 8 is a 1-in-100 draw).
     frame = bs.simulate(CUSTOM_LAW, truth, {"C": log_grid(1e17, 1e21, 30)}, noise=0.01, seed=3)
     fit = bs.fit(bs.load_runs(frame), law=CUSTOM_LAW, seed=3, progress=False)
+    assert blas_threads and set(blas_threads) == {1}
     _converged(fit)
     _covers(fit, truth)
     out = fit.predict(C=1e23)
