@@ -115,6 +115,24 @@ def test_the_map_gradient_is_right():
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-4)
 
 
+def test_the_map_runs_on_one_blas_thread_and_leaves_the_setting_as_it_was(monkeypatch):
+    """Small matrices (at most MAP_ROWS square): a second BLAS thread cost more than it gained."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    seen, solve = [], structural._map_hyperparameters
+    monkeypatch.setattr(structural, "_map_hyperparameters", lambda *a, **k: (seen.append(blas_threads()),
+                                                                            solve(*a, **k))[1])
+    before = blas_threads()
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 3, (40, 2))
+    theta = structural._robust_map(x, 0.01 * np.sin(x[:, 0]) + 0.002 * rng.standard_normal(40), 0.002, None)
+    assert np.all(np.isfinite(theta)) and len(seen) == 1 + structural.ROBUST_PASSES
+    assert all(s == {1} for s in seen) and blas_threads() == before
+
+
 def test_auto_resolves_and_names_its_reason():
     assert inference.resolve_discrepancy("auto", 100)[0] == "modular"
     assert inference.resolve_discrepancy("auto", 5)[0] is None
