@@ -182,11 +182,12 @@ def run_sampler(law: LawSpec, runs, likelihood: str, settings: SamplerSettings, 
 def _sample_nutpie(law: LawSpec, runs, likelihood: str, s: SamplerSettings, structure=None, discrepancy=None,
                    asked: SamplerSettings | None = None):
     """``(trace, settings used)``; ``asked``: the settings before :meth:`SamplerSettings.resolved`."""
+    from threadpoolctl import threadpool_limits
+
     from . import _compile_cache as compile_cache
 
     t0 = time.perf_counter()
     import nutpie  # the first import (arviz with it) is about 2 s of a fresh process: timed apart
-    from threadpoolctl import threadpool_limits
 
     s.timings["import_nutpie"] = time.perf_counter() - t0
     # the compiled model depends on the law with its priors, the likelihood, the number of runs and
