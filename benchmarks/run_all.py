@@ -1,6 +1,6 @@
 """Run the benchmarks with generated tables and rewrite their sections of benchmarks/README.md.
 
-    .venv/bin/python benchmarks/run_all.py                 # all four (about 40-70 min on 2 cores)
+    .venv/bin/python benchmarks/run_all.py                 # all of them (about 60-90 min on 2 cores)
     .venv/bin/python benchmarks/run_all.py calibration sbc # some of them
     .venv/bin/python benchmarks/run_all.py --print         # print, leave the README alone
 
@@ -30,9 +30,10 @@ BENCHMARKS = {
                     "Calibration: backtest on Epoch's Chinchilla data, ours vs Huber + bootstrap"),
     "sbc": ("bench_sbc.py", "Simulation-based calibration of chinchilla and kaplan_nd"),
     "trust": ("bench_trust.py", "Trustworthy by default: convergence, coverage beyond the data, allocation, SBC"),
+    "accept": ("bench_accept.py", "Target acceptance after the Laplace start: leapfrog steps, ESS and R-hat"),
     "cli": ("bench_cli.py", "An instant CLI: the reading commands on a saved fit against `import pandas, xarray`"),
 }
-ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19}
+ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19, "accept": 19}
 _DATA_ARGS = {"calibration", "trust"}  # benchmarks that take --data
 
 

@@ -79,34 +79,42 @@ def _matern52(x1: np.ndarray, x2: np.ndarray, ls: np.ndarray, eta: float) -> np.
 def _neg_log_posterior(theta: np.ndarray, x: np.ndarray, r: np.ndarray, w: np.ndarray, pair=None):
     """-log p(r | ls, eta, noise) - log prior and its gradient, in log parameters;
     row i's white residual has variance ``noise^2 / w_i`` (robustness weights). ``pair``: the squared
-    differences of ``x`` per coordinate, ``(d, n, n)`` (computed once per MAP by its caller)."""
+    differences of ``x`` per coordinate, ``(d, n, n)`` (computed once per MAP by its caller). The n x n
+    work is a few passes, mostly in place (at 500 rows about half the time of one temporary per step)."""
     from scipy import linalg
 
-    d = x.shape[1]
+    d, n = x.shape[1], len(r)
     pair = _pairs(x) if pair is None else pair
     ls, eta, noise = np.exp(theta[:d]), np.exp(theta[d]), np.exp(theta[d + 1])
-    scaled = [pair[k] / ls[k] ** 2 for k in range(d)]  # diff_k^2 / ls_k^2, each (n, n)
-    s = np.sqrt(5.0 * sum(scaled))
+    s = (5.0 / ls**2) @ pair.reshape(d, -1)  # 5 sum_k diff_k^2 / ls_k^2, flat
+    np.sqrt(s, out=s)
     decay = np.exp(-s)
-    kf = eta**2 * (1.0 + s + s**2 / 3.0) * decay
-    k = kf.copy()
-    k[np.diag_indices_from(k)] += noise**2 / w + 1e-12
+    kf = (s * (1.0 / 3.0) + 1.0) * s  # s + s^2/3, then (1 + s + s^2/3) eta^2 decay
+    kf += 1.0
+    kf *= decay
+    kf *= eta**2
+    k = kf.reshape(n, n).copy()
+    k[np.diag_indices(n)] += noise**2 / w + 1e-12
     try:
-        chol = linalg.cho_factor(k, lower=True)
+        chol = linalg.cho_factor(k, lower=True, overwrite_a=True)
     except linalg.LinAlgError:
         return 1e12, np.zeros_like(theta)
     alpha = linalg.cho_solve(chol, r)
     value = 0.5 * r @ alpha + np.log(np.diag(chol[0])).sum()
-    inv, info = linalg.lapack.dpotri(chol[0], lower=1)  # K^-1 from its factor (its lower triangle)
+    inv, info = linalg.lapack.dpotri(chol[0], lower=1, overwrite_c=True)  # K^-1 from its factor (lower triangle)
     if info:
         return 1e12, np.zeros_like(theta)
-    inv = np.tril(inv) + np.tril(inv, -1).T
-    big_w = inv - np.outer(alpha, alpha)  # K^-1 - alpha alpha'
-    weighted = big_w * (eta**2 * (5.0 / 3.0) * (1.0 + s) * decay)  # dK/dlog ls_k = that * scaled_k
+    big_w = np.tril(inv)
+    big_w += np.tril(inv, -1).T
+    big_w -= np.outer(alpha, alpha)  # K^-1 - alpha alpha'
+    flat_w = big_w.reshape(-1)
     grad = np.empty_like(theta)
-    grad[:d] = [0.5 * np.sum(weighted * scaled[k]) for k in range(d)]
-    grad[d] = np.sum(big_w * kf)
-    grad[d + 1] = np.sum(np.diag(big_w) * noise**2 / w)
+    grad[d] = flat_w @ kf  # dK/dlog eta = 2 kf, times 1/2
+    s += 1.0  # dK/dlog ls_k = eta^2 (5/3) (1 + s) decay diff_k^2 / ls_k^2
+    s *= decay
+    s *= flat_w
+    grad[:d] = (eta**2 * (5.0 / 6.0) / ls**2) * (pair.reshape(d, -1) @ s)
+    grad[d + 1] = np.diag(big_w) @ (noise**2 / w)
     # priors: log ls ~ Normal(log LS_MEDIAN, LS_SIGMA); eta, noise ~ HalfNormal (densities of log values)
     z = (theta[:d] - np.log(LS_MEDIAN)) / LS_SIGMA
     # the mode of the amplitudes' densities on their natural scale (no Jacobian): with white residuals

@@ -53,8 +53,9 @@ class SamplerSettings:
         a Laplace start.
     target_accept : float, optional
         NUTS target acceptance; None: 0.9, 0.95 with ``discrepancy="gp"`` (its amplitude can
-        shrink towards zero when the law fits), 0.8 after a Laplace start. Raise it to ~0.95 when
-        there are divergences.
+        shrink towards zero when the law fits), 0.8 after a Laplace start, 0.75 from 150 parameters
+        (:func:`bayes_scaling.pymc_model._laplace.target_accept`).
+        Raise it to ~0.95 when there are divergences.
     start : {"auto", "laplace", "tune"}
         nutpie with the disk compile cache: sample in the coordinates where the Laplace approximation
         at the posterior's mode is standard Normal (:mod:`bayes_scaling.pymc_model._laplace`; 400
@@ -288,7 +289,8 @@ def _laplace_start(s: SamplerSettings, asked: SamplerSettings, compiled, structu
     return replace(s, warm_start=warm, start="laplace",
                    tune=_laplace.LAPLACE_TUNE if asked.tune is None else s.tune,
                    adaptation=asked.adaptation or "diag",
-                   target_accept=_laplace.TARGET_ACCEPT if asked.target_accept is None else s.target_accept)
+                   target_accept=(_laplace.target_accept(compiled.n_dim) if asked.target_accept is None
+                                  else s.target_accept))
 
 
 def _cold(s: SamplerSettings, asked: SamplerSettings, why: str) -> SamplerSettings:

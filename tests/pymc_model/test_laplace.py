@@ -207,3 +207,20 @@ def test_a_remedys_laplace_start_is_dropped_when_the_model_lost_its_offsets():
     assert sampling._laplace_start(s, s, same, None) is s  # the same model: the first run's start is kept
     again = sampling._laplace_start(s, s, other, None)
     assert again.warm_start is None and again.start == "tune"  # no map on this model (a stand-in) to redo it
+
+
+@pytest.mark.parametrize("n_dim, expected", [(37, 0.8), (149, 0.8), (150, 0.75), (207, 0.75), (1007, 0.75)])
+def test_the_laplace_starts_target_acceptance_is_lower_from_150_parameters(monkeypatch, n_dim, expected):
+    """Where NUTS' 7-step trajectories fall short of the U-turn at 0.8 (about 200 parameters), 0.75 saves
+    the 15-step ones (benchmarks/bench_accept.py); an asked target_accept is kept."""
+    from bayes_scaling.pymc_model import sampling
+
+    made = _warm.WarmStart(mean=np.zeros(n_dim), chol=np.eye(n_dim), source="laplace")
+    monkeypatch.setattr(_warm, "supports", lambda compiled: True)
+    monkeypatch.setattr(_laplace, "start", lambda compiled, x0: made)
+    compiled = SimpleNamespace(n_dim=n_dim, initial_point_func=lambda seed: np.zeros(n_dim))
+    asked = SamplerSettings(seed=1, start="laplace")
+    used = sampling._laplace_start(asked.resolved(), asked, compiled, None)
+    assert used.start == "laplace" and used.warm_start is made and used.target_accept == expected
+    asked = SamplerSettings(seed=1, start="laplace", target_accept=0.9)
+    assert sampling._laplace_start(asked.resolved(), asked, compiled, None).target_accept == 0.9
