@@ -12,7 +12,8 @@ the cost in jumps, not smoothly.
    adaptation, 4 chains x (400 tune + 500 draws), seed 1, one process.
 2. **The package's Student-t checkpoint fits** (``bs.fit(..., likelihood="student_t", draws=500,
    remedy=False, target_accept=...)``, the Laplace start with its 400 tuning steps), each in a fresh
-   process, on the tables and seeds the tuning length was chosen on (``benchmarks/README.md``).
+   process, on the tables and seeds the tuning length was chosen on (``benchmarks/README.md``), and at
+   10^5 rows on 8 seeds at the two targets that matter there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 TARGETS = (0.8, 0.75, 0.7)
 DIMS = (67, 107, 207, 507, 1007)
-FITS = ((200, 500, (1, 2, 3, 4)), (200, 60, (1, 2)), (60, 40, (1, 2)))
+FITS = ((200, 500, tuple(range(1, 9)), (0.8, 0.75)), (200, 60, (1, 2), TARGETS), (60, 40, (1, 2), TARGETS))
 
 
 def iid_table() -> str:
@@ -72,23 +73,22 @@ def child(runs: int, steps: int, target: float, seed: int) -> dict:
 
 def fits_table() -> str:
     lines = ["| runs x checkpoints | target_accept | seeds | leapfrog steps per draw | sampling (s) | `bs.fit` (s) | "
-             "max R-hat per seed (worst parameter) | min ESS_bulk | divergences |",
-             "|---|---:|---|---|---|---|---|---:|---:|"]
-    for runs, steps, seeds in FITS:
-        for target in TARGETS:
+             "max R-hat per seed (worst parameter) | min ESS_bulk | divergences | Laplace start used |",
+             "|---|---:|---|---|---|---|---|---:|---:|---|"]
+    for runs, steps, seeds, targets in FITS:
+        for target in targets:
             out = []
             for seed in seeds:
                 cmd = [sys.executable, __file__, "--child", str(runs), str(steps), str(target), str(seed)]
                 res = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 out.append(json.loads(res.stdout.strip().splitlines()[-1]))
-            if any(o["start"] != "laplace" for o in out):
-                raise RuntimeError(f"{runs} x {steps}: the Laplace start was not used")
             join = lambda key, fmt: ", ".join(format(o[key], fmt) for o in out)  # noqa: E731
             rhats = ", ".join(f"{o['rhat']:.4f} ({o['worst']})" for o in out)
             lines.append(f"| {runs} x {steps} ({out[0]['rows']:,} fitted rows) | {target} | "
                          f"{', '.join(map(str, seeds))} | {join('steps', '.2f')} | {join('sample', '.0f')} | "
                          f"{join('wall', '.0f')} | {rhats} | {min(o['ess'] for o in out):.0f} | "
-                         f"{sum(o['divergences'] for o in out)} |")
+                         f"{sum(o['divergences'] for o in out)} | "
+                         f"{sum(o['start'] == 'laplace' for o in out)} of {len(out)} |")
     return "\n".join(lines)
 
 

@@ -224,3 +224,32 @@ def test_the_laplace_starts_target_acceptance_is_lower_from_150_parameters(monke
     assert used.start == "laplace" and used.warm_start is made and used.target_accept == expected
     asked = SamplerSettings(seed=1, start="laplace", target_accept=0.9)
     assert sampling._laplace_start(asked.resolved(), asked, compiled, None).target_accept == 0.9
+
+
+def test_the_mode_search_restarts_lbfgs_when_it_stopped_short(monkeypatch):
+    """L-BFGS can stop on a slope (a relative gain under 2e-9 per step); a restart from its result goes
+    on, and restarts end once one gains under RESTART_GAIN nats."""
+    import scipy.optimize
+
+    precision = np.diag([1e4, 1.0, 1e-2])
+    mean = np.array([3.0, -2.0, 50.0])
+
+    def f(x):
+        d = x - mean
+        return -0.5 * d @ precision @ d, -(precision @ d)
+
+    real, calls = scipy.optimize.minimize, []
+
+    def stopping_early(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1 and short:  # the first run stops after one iteration, far from the mode
+            kwargs["options"] = {**kwargs["options"], "maxiter": 1}
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", stopping_early)
+    short = True
+    x = _laplace.mode(f, np.zeros(3))
+    assert np.allclose(x, mean, atol=1e-3) and 3 <= len(calls) <= _laplace.MODE_RUNS
+    short, calls[:] = False, []
+    assert np.allclose(_laplace.mode(f, np.zeros(3)), mean, atol=1e-3)
+    assert len(calls) == 2  # the first run reached the mode; one restart confirms it
