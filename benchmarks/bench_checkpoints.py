@@ -14,8 +14,8 @@ Data: 200 runs x 500 checkpoints (10^5 rows) simulated from Kaplan's L(N, S) = (
    then drawn from their conditional, and the residuals checked for heavy tails) and with
    ``likelihood="student_t"`` (robust; run offsets sampled, centred). Wall time, where it
    went, convergence (R-hat <= 1.01 and ESS_bulk >= 400 for every sampled quantity, run effects
-   included) and peak memory (``ru_maxrss`` of the process; tracemalloc's peak of Python/numpy
-   allocations).
+   included) and peak memory (``ru_maxrss`` of the process; with ``--tracemalloc`` also tracemalloc's
+   peak of Python/numpy allocations, which slows the fit, so its times are then not the fit's).
 2. **Backends**, each in a fresh process: the cost of one log-density + gradient evaluation of
    the same model (the package's PyMC model, and the same density written on the runs x steps
    grid, "vectorized") compiled by pytensor to numba (what nutpie runs) or to JAX, in float64
@@ -66,7 +66,8 @@ def peak_rss_gib() -> float:
 def child_fit(args) -> dict:
     import tracemalloc
 
-    tracemalloc.start()
+    if args.tracemalloc:  # tracing every allocation slows Python (importing nutpie: ~9 s instead of ~3)
+        tracemalloc.start()
     import bayes_scaling as bs
 
     runs = make_runs(args.runs, args.steps)
@@ -96,7 +97,8 @@ def child_fit(args) -> dict:
             "steps_per_draw": float(n_steps.mean()),
             "summary": {p: {k: float(s.loc[p, k]) for k in ("median", "lower", "upper", "r_hat", "ess_bulk")}
                         for p in REPORTED if p in s.index},
-            "peak_rss_gib": peak_rss_gib(), "rss_after_data_gib": rss_data, "tracemalloc_peak_gib": traced / 2**30,
+            "peak_rss_gib": peak_rss_gib(), "rss_after_data_gib": rss_data,
+            "tracemalloc_peak_gib": traced / 2**30 if args.tracemalloc else None,
             "draws_total": int(n_steps.size)}
 
 
@@ -259,6 +261,7 @@ def print_fits(fits: dict) -> None:
             lambda f: f"{base['wall'] / f['wall']:.2f}x")
         row("speed-up of sampling against the same",
             lambda f: f"{base['timings']['sample'] / f['timings']['sample']:.2f}x")
+    row("&nbsp;&nbsp;of which importing nutpie", lambda f: f"{f['timings'].get('import_nutpie', 0):.1f}")
     row("&nbsp;&nbsp;of which graph build", lambda f: f"{f['timings'].get('build', 0):.1f}")
     row("&nbsp;&nbsp;of which compile", lambda f: f"{f['timings'].get('compile', 0):.1f} (disk cache hit: "
         f"{'yes' if f['timings'].get('compile_cache_hit') else 'no'})")
@@ -269,7 +272,8 @@ def print_fits(fits: dict) -> None:
     row("converged (R-hat <= 1.01, ESS_bulk >= 400)", conv)
     row("first run flagged and sampled again (remedy)", lambda f: f.get("remedy") or "no")
     row("peak memory, RSS (GiB)", lambda f: f"**{f['peak_rss_gib']:.2f}**", "<= 2")
-    row("peak of Python/numpy allocations, tracemalloc (GiB)", lambda f: f"{f['tracemalloc_peak_gib']:.2f}")
+    row("peak of Python/numpy allocations, tracemalloc (GiB)", lambda f: "not traced (`--tracemalloc`)"
+        if f.get("tracemalloc_peak_gib") is None else f"{f['tracemalloc_peak_gib']:.2f} (traced: the times are slower)")
     row("model checks (heavy tails under Normal noise)", lambda f: "; ".join(f["checks"]) or "none")
     first = next(iter(ok.values()))
     print(f"\nThe pointwise log-likelihood of {first['draws_total']} draws x {first['fitted_rows']:,} rows would take "
@@ -290,7 +294,8 @@ def print_fits(fits: dict) -> None:
 
 def spawn(kind: str, args, env: dict | None = None, timeout: float = 3600, extra: tuple = ()) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--runs", str(args.runs), "--steps", str(args.steps),
-           "--tune", str(args.tune), "--draws", str(args.draws), *extra]
+           "--tune", str(args.tune), "--draws", str(args.draws), *(("--tracemalloc",) if args.tracemalloc else ()),
+           *extra]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})},
                              timeout=timeout)
@@ -313,6 +318,8 @@ def main() -> None:
     parser.add_argument("--columns", default=COLUMNS, help=f"fits of table 1, of {', '.join(FIT_ARGS)}")
     parser.add_argument("--numpyro", action="store_true", help="also sample with numpyro (slow)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per fresh process")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also trace Python/numpy allocations in the fits (slows them: not for their times)")
     parser.add_argument("--child", choices=["fit", "grad", "numpyro"], help=argparse.SUPPRESS)
     parser.add_argument("--likelihood", default="student_t", help=argparse.SUPPRESS)
     args = parser.parse_args()

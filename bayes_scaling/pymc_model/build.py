@@ -73,8 +73,9 @@ def resolve_likelihood(likelihood: str, structure: Structure | None, n_rows: int
     ``"auto"`` is Student-t (robust to outlying runs and loss spikes), except for large
     checkpoint tables: with run effects and at least :data:`AUTO_NORMAL_MIN_ROWS` rows it is
     Normal, whose run offsets are integrated out exactly (:func:`collapsed`); there Student-t
-    must sample one offset per run at every step of every trajectory and takes several times
-    longer (``benchmarks/README.md``: 272 s against 42 s on 10^5 rows). A Normal fit checks its
+    must sample one offset per run at every step of every trajectory and takes longer
+    (``benchmarks/README.md``, 10^5 rows: 272 s against 42 s at first; since the Laplace start and
+    the law on distinct values about 1.4x the Normal fit's time, with more runs more). A Normal fit checks its
     residuals for heavier tails than Normal noise allows and says so
     (:func:`bayes_scaling.posterior.diagnostics.noise_checks`).
     """
