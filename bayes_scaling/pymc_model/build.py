@@ -32,6 +32,7 @@ from ..law.spec import LawSpec
 from .discrepancy import Discrepancy, prepare, projected_basis, pymc_term
 from .gathered import Gathered, gathered_inputs, gathered_ops, rows, signature
 from .structure import Structure, group_index, run_index
+from .student_t import student_t
 
 if TYPE_CHECKING:
     from ..data.runs import Runs
@@ -196,8 +197,7 @@ def build_model(law: LawSpec, runs: Runs, likelihood: str = "student_t", structu
         observed = data[observed_name(law)]
         if likelihood == "student_t":
             nu = law.noise["nu"].pymc("nu")
-            pm.StudentT(observed_name(law) + "_obs", nu=nu, mu=mu, sigma=sigma, observed=observed,
-                        dims="obs")
+            student_t(observed_name(law) + "_obs", nu, mu, sigma, observed, dims="obs")
         else:
             pm.Normal(observed_name(law) + "_obs", mu=mu, sigma=sigma, observed=observed, dims="obs")
     return model
