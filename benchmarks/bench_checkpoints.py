@@ -352,7 +352,7 @@ def main() -> None:
     pkg = grads["float64"].get("results", {}).get("package model|NUMBA")  # what the Student-t fit sampled
     pkg_ms = pkg["ms"] if pkg else float("nan")
     sample_s = fit["timings"].get("sample") if fit and "error" not in fit else None
-    print("| model | backend | dtype | ms per density + gradient | speed-up | max rel. error of log density | "
+    print("| model | backend | dtype | ms per density + gradient | speed-up | max abs. error of log density (nats) | "
           "rel. error of gradient (norm) | projected sampling time (s) |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for dtype, res in grads.items():
