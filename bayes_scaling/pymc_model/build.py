@@ -76,7 +76,7 @@ def resolve_likelihood(likelihood: str, structure: Structure | None, n_rows: int
     Normal, whose run offsets are integrated out exactly (:func:`collapsed`); there Student-t
     must sample one offset per run at every step of every trajectory and takes longer
     (``benchmarks/README.md``, 10^5 rows: 272 s against 42 s at first; since the Laplace start and
-    the law on distinct values 1.3-1.4x the Normal fit's time, and more with more runs). A Normal fit
+    the law on distinct values 1.3-1.6x the Normal fit's time, and more with more runs). A Normal fit
     checks its residuals for heavier tails than Normal noise allows and says so
     (:func:`bayes_scaling.posterior.diagnostics.noise_checks`).
     """
