@@ -31,7 +31,7 @@ BENCHMARKS = {
     "sbc": ("bench_sbc.py", "Simulation-based calibration of chinchilla and kaplan_nd"),
     "trust": ("bench_trust.py", "Trustworthy by default: convergence, coverage beyond the data, allocation, SBC"),
     "accept": ("bench_accept.py", "Target acceptance after the Laplace start: leapfrog steps, ESS and R-hat"),
-    "floor": ("bench_floor.py", "One gradient of the 10^5-row Student-t fit: before, now, a floor, and the Normal fit's"),
+    "floor": ("bench_floor.py", "One gradient of the 10^5-row Student-t fit: before, now, a floor, the Normal fit's"),
     "cli": ("bench_cli.py", "An instant CLI: the reading commands on a saved fit against `import pandas, xarray`"),
 }
 ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19, "accept": 19, "floor": 19}

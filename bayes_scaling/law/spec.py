@@ -136,7 +136,7 @@ class LawSpec:
             source.append(preset)
         for key, spec in priors.items():
             if key in noise:
-                noise[key] = parse_prior(spec, param=key)
+                noise[key] = _noise_prior(f"law {self.name!r}", key, spec)
             elif key in params:
                 p = params[key]
                 prior = parse_prior(spec, param=key, default_on="reference" if p.reference else "value")
@@ -242,7 +242,7 @@ def spec_from_dict(raw: dict[str, Any], origin: str = "dict") -> LawSpec:
     missing_inputs = set(inputs) - formula.names
     if missing_inputs:
         raise LawError(f"{where}: input(s) {sorted(missing_inputs)} do not appear in the formula")
-    noise = {k: parse_prior(v, param=k) for k, v in {**DEFAULT_NOISE, **raw.get("noise", {})}.items()}
+    noise = {k: _noise_prior(where, k, v) for k, v in {**DEFAULT_NOISE, **raw.get("noise", {})}.items()}
     if set(noise) != set(DEFAULT_NOISE):
         raise LawError(f"{where}: noise may only set {sorted(DEFAULT_NOISE)}")
     presets = raw.get("presets", {})
@@ -311,3 +311,12 @@ def _check_positive(spec: LawSpec, where: str) -> None:
         warnings.warn(f"{where}: the formula is not provably positive (it uses '-' or a real-valued "
                       "parameter), so log(response) is taken numerically; draws where it is <= 0 "
                       "are rejected by the sampler", LawWarning, stacklevel=3)
+
+
+def _noise_prior(where: str, key: str, spec) -> Prior:
+    """The prior of a noise parameter (``sigma``, ``nu``): both are scales, so it must be positive."""
+    prior = parse_prior(spec, param=key)
+    if not (prior.is_positive() or prior.on == "log"):
+        raise LawError(f"{where}: noise {key!r} must be positive but its prior {prior.dist} puts mass on "
+                       "values <= 0; use LogNormal, HalfNormal, Gamma or TruncatedNormal(lower=0)")
+    return prior

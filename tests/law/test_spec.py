@@ -48,6 +48,18 @@ def test_positive_parameter_rejects_real_line_prior():
         bs.load_law("chinchilla").with_priors({"alpha": {"dist": "Normal", "mu": 0.3, "sigma": 0.1}})
 
 
+def test_noise_priors_must_be_positive_in_a_spec_and_in_an_override():
+    """sigma and nu are scales: a prior with mass at or below 0 is refused, naming the law and the fix."""
+    with pytest.raises(LawError, match="law 'chinchilla': noise 'nu' must be positive.*Gamma"):
+        bs.load_law("chinchilla").with_priors({"nu": {"dist": "Normal", "mu": 5.0, "sigma": 3.0}})
+    raw = {**CUSTOM, "noise": {"sigma": {"dist": "Normal", "mu": 0.05, "sigma": 0.02}}}
+    with pytest.raises(LawError, match="law 'my_law': noise 'sigma' must be positive"):
+        spec_from_dict(raw)
+    fine = bs.load_law("chinchilla").with_priors({"nu": {"dist": "TruncatedNormal", "mu": 5.0, "sigma": 3.0,
+                                                         "lower": 1.0}})
+    assert fine.noise["nu"].dist == "TruncatedNormal"
+
+
 CUSTOM = {
     "name": "my_law",
     "formula": "E + A / C**gamma",
