@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .formula import NUMPY_OPS, Quantity
+from .formula import NUMPY_OPS, Ops, Quantity
 
 if TYPE_CHECKING:
     from .spec import LawSpec
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["log_value", "value"]
 
 
-def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> np.ndarray:
+def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any], ops: Ops = NUMPY_OPS):
     """``log`` of the law's value, numpy, broadcast over parameters and inputs.
 
     Parameters
@@ -34,6 +34,10 @@ def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, 
     log_inputs : mapping
         The log of each of the law's inputs, keyed by runs-table column (``"N"``, ``"step"``, ...),
         scalars or arrays that broadcast against the parameters.
+    ops : Ops, optional
+        The numpy backend (default), or one that keeps inputs on their distinct values
+        (:data:`bayes_scaling.pymc_model.gathered.NUMPY_GATHERED_OPS`, with such inputs; it returns
+        a value of the same kind, which the caller takes to the rows).
 
     Returns
     -------
@@ -42,7 +46,8 @@ def log_value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, 
         not warned about: they are the caller's to judge).
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.asarray(law.formula.log_value(_env(law, params, log_inputs), NUMPY_OPS))
+        out = law.formula.log_value(_env(law, params, log_inputs, ops), ops)
+        return out if ops is not NUMPY_OPS else np.asarray(out)
 
 
 def value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> np.ndarray:
@@ -50,12 +55,12 @@ def value(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]
     decision's search (about 3x faster than ``exp(log_value(...))``: sums of positive terms are
     added, not combined with ``logaddexp``). NaN or inf where the value is not finite."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.asarray(law.formula.value(_env(law, params, log_inputs), NUMPY_OPS), dtype=float)
+        return np.asarray(law.formula.value(_env(law, params, log_inputs, NUMPY_OPS), NUMPY_OPS), dtype=float)
 
 
-def _env(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any]) -> dict[str, Quantity]:
-    env = {name: Quantity.of_value(params[name], NUMPY_OPS, positive=p.constraint == "positive")
+def _env(law: LawSpec, params: Mapping[str, Any], log_inputs: Mapping[str, Any], ops: Ops) -> dict[str, Quantity]:
+    env = {name: Quantity.of_value(params[name], ops, positive=p.constraint == "positive")
            for name, p in law.parameters.items()}
     for sym, col in law.inputs.items():
-        env[sym] = Quantity.of_log(log_inputs[col], NUMPY_OPS)
+        env[sym] = Quantity.of_log(log_inputs[col], ops)
     return env

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..law.formula import Ops
 
-__all__ = ["Gathered", "MIN_ROWS", "MAX_SHARE", "gathered_inputs", "gathered_ops", "rows", "signature"]
+__all__ = ["Gathered", "MIN_ROWS", "MAX_SHARE", "NUMPY_GATHERED_OPS", "gathered_inputs", "gathered_ops", "rows",
+           "signature"]
 
 #: Tables with fewer rows are evaluated row by row (nothing to gain, one model for small data).
 MIN_ROWS = 2_000
@@ -60,6 +61,8 @@ class Gathered:
         self.unique, self.index, self.key = unique, index, key
 
     def rows(self):
+        if isinstance(self.unique, np.ndarray):  # numpy: draws on the leading axes, points on the last
+            return self.unique[..., self.index]
         return self.unique[self.index]
 
     def _with(self, other, fn, swap: bool = False):
@@ -83,6 +86,9 @@ for _name, _fn in (("add", operator.add), ("sub", operator.sub), ("mul", operato
 
 
 def _is_scalar(x) -> bool:
+    """One value per point of the formula: a scalar, or (numpy) draws with a last axis of length 1."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0 or x.shape[-1] == 1
     return np.ndim(x) == 0 if not hasattr(x, "ndim") else x.ndim == 0
 
 
@@ -96,23 +102,43 @@ def gathered_ops() -> Ops:
     import pytensor.tensor as pt
     from pytensor.gradient import zero_grad
 
-    def unary(fn):
-        return lambda x: Gathered(fn(x.unique), x.index, x.key) if isinstance(x, Gathered) else fn(x)
-
-    def binary(fn):
-        def apply(x, y):
-            if isinstance(x, Gathered):
-                return x._with(y, fn)
-            if isinstance(y, Gathered):
-                return y._with(x, fn, swap=True)
-            return fn(x, y)
-        return apply
-
     def logaddexp(x, y):
         if isinstance(x, Gathered) and isinstance(y, Gathered) and x.key != y.key:
             c = zero_grad(pt.maximum(pt.max(x.unique), pt.max(y.unique)))
             return pt.log(pt.exp(x.unique - c)[x.index] + pt.exp(y.unique - c)[y.index]) + c
-        return binary(pt.logaddexp)(x, y)
+        return _binary(pt.logaddexp)(x, y)
 
-    return Ops(log=unary(pt.log), exp=unary(pt.exp), sqrt=unary(pt.sqrt), logaddexp=logaddexp,
-               minimum=binary(pt.minimum), maximum=binary(pt.maximum))
+    return Ops(log=_unary(pt.log), exp=_unary(pt.exp), sqrt=_unary(pt.sqrt), logaddexp=logaddexp,
+               minimum=_binary(pt.minimum), maximum=_binary(pt.maximum))
+
+
+def _unary(fn):
+    return lambda x: Gathered(fn(x.unique), x.index, x.key) if isinstance(x, Gathered) else fn(x)
+
+
+def _binary(fn):
+    def apply(x, y):
+        if isinstance(x, Gathered):
+            return x._with(y, fn)
+        if isinstance(y, Gathered):
+            return y._with(x, fn, swap=True)
+        return fn(x, y)
+    return apply
+
+
+def _numpy_logaddexp(x, y):
+    if isinstance(x, Gathered) and isinstance(y, Gathered) and x.key != y.key:
+        c = np.maximum(np.max(x.unique, axis=-1, keepdims=True), np.max(y.unique, axis=-1, keepdims=True))
+        c = np.where(np.isfinite(c), c, 0.0)  # a draw whose terms are all -inf (or nan) stays so
+        out = np.take(np.exp(x.unique - c), x.index, axis=-1)  # in place from here: each temporary of
+        out += np.take(np.exp(y.unique - c), y.index, axis=-1)  # draws x rows costs its page faults
+        np.log(out, out=out)
+        out += c
+        return out
+    return _binary(np.logaddexp)(x, y)
+
+
+#: The numpy formula backend on :class:`Gathered` values whose ``unique`` is shaped ``(..., values)``
+#: (posterior draws on the leading axes): predictions over every draw at the rows of a large table.
+NUMPY_GATHERED_OPS = Ops(log=_unary(np.log), exp=_unary(np.exp), sqrt=_unary(np.sqrt), logaddexp=_numpy_logaddexp,
+                         minimum=_binary(np.minimum), maximum=_binary(np.maximum))

@@ -126,3 +126,52 @@ def test_implausible_inputs_are_warned_and_kept():
     with pytest.warns(bs.DecisionWarning, match=r"input 'N' is 7 at position\(s\) \[0\]: wrong units"):
         out = fit.predict(N=[7, 7e9], D=[1.4e12, 1.4e12])
     assert list(out["N"]) == [7, 7e9]
+
+
+@pytest.mark.parametrize("law_name", ["kaplan_ns", "chinchilla"])
+def test_per_row_predictions_on_a_checkpoint_table_equal_the_row_by_row_ones(monkeypatch, law_name):
+    """The law on each input's distinct values, taken to the rows (as in the model), gives the same log
+    mean for every draw and row, the same run offsets and the same log-likelihood as row by row."""
+    import bayes_scaling as bs
+    from bayes_scaling.data.synthetic import checkpoint_design
+    from bayes_scaling.law.spec import load_law
+    from bayes_scaling.posterior import predict
+    from bayes_scaling.pymc_model import gathered
+    from bayes_scaling.pymc_model.structure import resolve_structure
+    from tests.helpers import mock_posterior
+
+    design = checkpoint_design(40, 60)
+    truth = {"alpha_N": 0.077, "alpha_S": 0.76, "Nc": 6.5e13, "Sc": 2.1e3}
+    if law_name == "chinchilla":
+        design, truth = design.assign(D=design["step"] * 2e5), CHINCHILLA_TRUTH
+    runs = bs.load_runs(bs.simulate(law_name, truth, design, noise=0.01, seed=1, checkpoints={"run_sd": 0.03}))
+    law = load_law(law_name)
+    structure = resolve_structure(runs, law, None, None)
+    tree = mock_posterior(law, runs, truth, chains=2, draws=40, likelihood="normal")
+    tree["posterior"]["run_sd"] = tree["posterior"]["sigma"] * 3.0
+    post = tree["posterior"].to_dataset()
+    out, backends, log_value = [], [], predict.log_value
+    monkeypatch.setattr(predict, "log_value", lambda *a: backends.append(a[3:]) or log_value(*a))
+    for min_rows in (gathered.MIN_ROWS, 10**9):
+        monkeypatch.setattr(gathered, "MIN_ROWS", min_rows)
+        monkeypatch.setattr(predict, "LOG_LIKELIHOOD_CHUNK", 80 * 700)  # several blocks of 700 rows
+        blocks = list(predict._log_mean_blocks(law, post, runs, structure))
+        assert len(blocks) == 4 and blocks[-1][0].stop == len(runs)
+        effects = predict.run_effect_draws(law, tree, runs, structure, seed=3).values
+        out.append((np.concatenate([mu for _, mu in blocks], axis=-1), effects))
+    assert backends == [(gathered.NUMPY_GATHERED_OPS,)] * 8 + [()] * 8  # 4 blocks, twice per pass
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9, atol=1e-12)
+
+
+def test_run_sums_in_segments_and_by_bins_agree_with_a_plain_loop():
+    from bayes_scaling.posterior.predict import _run_sums
+
+    rng = np.random.default_rng(4)
+    resid = rng.normal(size=(2, 3, 50))
+    by_run = np.sort(rng.choice([0, 2, 3, 6], size=50))  # stored run by run; runs 1, 4, 5 have no rows
+    for ridx in (by_run, rng.permutation(by_run)):
+        want = np.zeros((2, 3, 7))
+        for i, r in enumerate(ridx):
+            want[..., r] += resid[..., i]
+        np.testing.assert_allclose(_run_sums(resid, ridx, 7), want, rtol=1e-12, atol=1e-12)
