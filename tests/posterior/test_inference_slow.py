@@ -156,9 +156,11 @@ def test_custom_law_from_a_dict_fits_and_predicts(monkeypatch):
 def test_pymc_sampler_option():
     frame = bs.simulate("kaplan_n", {"alpha_N": 0.076, "Nc": 8.8e13}, {"N": log_grid(1e6, 1e10, 20)},
                         noise=0.01, seed=9)
-    # cores=1: no fork() of a process that nutpie/numba threads already run in (deadlock risk)
+    # cores=1: no fork() of a process that nutpie/numba threads already run in (deadlock risk). 2 chains x 300
+    # draws is at the edge of R-hat <= 1.01 here (about 1 seed in 3 flagged, measured over 34 seeds with either
+    # Student-t density); remedy=False keeps this a test of the sampler option, not of the remedy's doubling
     fit = bs.fit(bs.load_runs(frame), law="kaplan_n", sampler="pymc", draws=300, tune=300, chains=2, cores=1,
-                 seed=9, progress=False)
+                 seed=9, progress=False, remedy=False)
     assert fit.settings["sampler"] == "pymc"
     assert fit.posterior["posterior"].sizes["draw"] == 300
     assert fit.summary().loc["alpha_N", "median"] == pytest.approx(0.076, rel=0.05)
