@@ -17,12 +17,20 @@ calls each; min and median per call):
    checked against ``scipy.stats.t.logpdf`` and its gradient against finite differences;
 4. the package's Normal model (the run offsets integrated out: what ``likelihood="auto"`` fits here).
 
-pytensor compiles 1, 2 and 4 to numba, the backend nutpie calls. Prints Markdown.
+pytensor compiles 1, 2 and 4 to numba, the backend nutpie calls. With ``--jax-python PATH`` (a
+Python with numpy, scipy and jax, e.g. ``python -m venv /tmp/jax && /tmp/jax/bin/pip install jax
+scipy``), rows 5 and 6 are 2 and 4 written in JAX on the same table, timed in a child process
+pinned to one core (``floor_jax.py``): a vectorized ``log``, which numba here has not. Their ratio is to
+row 6, timed interleaved in the same child (times differ between processes on this shared machine by
+up to 1.5x). Prints Markdown.
 """
 
 from __future__ import annotations
 
+import argparse
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -149,11 +157,35 @@ def _fd_error(call, theta, effect, grads, g_effect) -> float:
     return max(errors)
 
 
+def _jax_rows(runs, python: str) -> tuple[dict[str, list[float]], str]:
+    """Rows 5-6 from ``floor_jax.py`` run by ``python`` on this table as a runs x steps grid."""
+    _, run_idx = np.unique(runs.values("run"), return_inverse=True)
+    steps, n, y = runs.values("step"), runs.values("N"), np.log(runs.values("loss"))
+    order = np.lexsort((steps, run_idx))
+    shape = (run_idx.max() + 1, len(y) // (run_idx.max() + 1))
+    grid_steps = steps[order].reshape(shape)
+    if not (grid_steps == grid_steps[0]).all():
+        raise SystemExit("--jax-python needs every run to have the same steps")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "grid.npz"
+        np.savez(path, log_n=np.log(n[order].reshape(shape)[:, 0]), log_s=np.log(grid_steps[0]),
+                 y=y[order].reshape(shape))
+        out = subprocess.run([python, str(HERE / "floor_jax.py"), str(path)], capture_output=True, text=True,
+                             check=True).stdout.strip().splitlines()
+    rows = {name: [float(lo), float(med)] for name, lo, med in (line.split("\t") for line in out[:-1])}
+    version, error_t, error_n = out[-1].split("\t")
+    return rows, (f" In JAX ({version}, XLA on the CPU, float64) the Student-t value differs from scipy's by "
+                  f"{error_t} and the Normal one from the multivariate Normal density by {error_n} (relative).")
+
+
 def main() -> None:
     from bench_checkpoints import make_runs
 
     from bayes_scaling.data.checkpoints import drop_warmup
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jax-python", help="a Python with jax, numpy and scipy: adds rows 5 and 6")
+    args = parser.parse_args()
     runs = drop_warmup(make_runs(200, 500), 0.1)
     floor, value_error, grad_error = _floor(runs)
     calls = {"1. Student-t, PyMC's `StudentT` (`log1p` per row; before)": _model_function(runs, "student_t", True),
@@ -169,13 +201,17 @@ def main() -> None:
                 f()
             times[name].append((time.perf_counter() - t0) / CALLS * 1e3)
     normal = float(np.median(times[list(calls)[-1]]))
+    jax_rows, jax_note = _jax_rows(runs, args.jax_python) if args.jax_python else ({}, "")
     print(f"{len(runs):,} rows (200 runs x 500 steps, warm-up dropped), kaplan_ns, one process, "
           f"{ROUNDS} rounds x {CALLS} calls, interleaved.\n")
     print("| log density + gradient | min (ms) | median (ms) | median / Normal's |\n|---|---:|---:|---:|")
     for name, t in times.items():
         print(f"| {name} | {min(t):.2f} | {np.median(t):.2f} | {np.median(t) / normal:.2f}x |")
+    jax_normal = list(jax_rows.values())[-1][1] if jax_rows else 1.0
+    for name, (low, median) in jax_rows.items():  # another process: compared with its own Normal (row 6)
+        print(f"| {name} | {low:.2f} | {median:.2f} | {median / jax_normal:.2f}x of row 6 |")
     print(f"\nThe floor's log density differs from `scipy.stats.t.logpdf` summed over the rows by "
-          f"{value_error:.1e} (relative), its gradient from central differences by at most {grad_error:.1e}.")
+          f"{value_error:.1e} (relative), its gradient from central differences by at most {grad_error:.1e}.{jax_note}")
 
 
 if __name__ == "__main__":

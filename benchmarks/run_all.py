@@ -32,9 +32,11 @@ BENCHMARKS = {
     "trust": ("bench_trust.py", "Trustworthy by default: convergence, coverage beyond the data, allocation, SBC"),
     "accept": ("bench_accept.py", "Target acceptance after the Laplace start: leapfrog steps, ESS and R-hat"),
     "floor": ("bench_floor.py", "One gradient of the 10^5-row Student-t fit: before, now, a floor, the Normal fit's"),
+    "mixture": ("bench_mixture.py", "Student-t as a scale mixture: Gibbs on the latent precisions against NUTS"),
     "cli": ("bench_cli.py", "An instant CLI: the reading commands on a saved fit against `import pandas, xarray`"),
 }
-ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19, "accept": 19, "floor": 19}
+ISSUES = {"checkpoints": 7, "calibration": 7, "sbc": 7, "trust": 15, "cli": 19, "accept": 19, "floor": 19,
+          "mixture": 19}
 _DATA_ARGS = {"calibration", "trust"}  # benchmarks that take --data
 
 
