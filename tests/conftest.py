@@ -6,10 +6,25 @@ import os
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from tests.helpers import mock_fit, shared_file  # noqa: E402
+
+# No timed assertions (benchmarks/ measure time): hypothesis' per-example deadline is one, and under
+# `pytest -n 2` a test shares the cores with a sampler, so it is off for every test.
+settings.register_profile("no_deadline", deadline=None)
+settings.load_profile("no_deadline")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's ``--dist loadgroup`` (the README's test command) the real-sampler tests run
+    one after another on one worker while the other worker takes the fast tests: two samplers at once
+    would each run their chains on one core. Without xdist the marker does nothing."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("sampler"))
 
 
 @pytest.fixture(autouse=True)
