@@ -42,6 +42,19 @@ sys.path.insert(0, str(HERE))
 ROUNDS, CALLS = 15, 50
 
 
+def interleaved(calls: dict) -> dict[str, list[float]]:
+    """ms per call of each function: ROUNDS rounds of CALLS calls each, the functions taking turns."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(ROUNDS):
+        for name, f in calls.items():
+            f()
+            t0 = time.perf_counter()
+            for _ in range(CALLS):
+                f()
+            times[name].append((time.perf_counter() - t0) / CALLS * 1e3)
+    return times
+
+
 def _model_function(runs, likelihood: str, pymc_student_t: bool = False):
     """The compiled (log density, gradient) of the package's model, and a point to call it at."""
     import pymc as pm
@@ -192,14 +205,7 @@ def main() -> None:
              "2. Student-t, the package's density (one `log` per row; now)": _model_function(runs, "student_t"),
              "3. Student-t, hand-fused numba loop (floor; not in the package)": floor,
              "4. Normal, run offsets integrated out (`likelihood=\"auto\"` here)": _model_function(runs, "normal")}
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(ROUNDS):
-        for name, f in calls.items():
-            f()
-            t0 = time.perf_counter()
-            for _ in range(CALLS):
-                f()
-            times[name].append((time.perf_counter() - t0) / CALLS * 1e3)
+    times = interleaved(calls)
     normal = float(np.median(times[list(calls)[-1]]))
     jax_rows, jax_note = _jax_rows(runs, args.jax_python) if args.jax_python else ({}, "")
     print(f"{len(runs):,} rows (200 runs x 500 steps, warm-up dropped), kaplan_ns, one process, "

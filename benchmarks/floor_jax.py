@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
+from bench_floor import interleaved  # stdlib and numpy only at import
 
-ROUNDS, CALLS = 15, 50
 THETA = np.array([0.077, np.log(6.5e13), 0.76, np.log(2.1e3), np.log(0.01), np.log(5.0), np.log(0.03)])
 
 
@@ -88,14 +87,7 @@ def main(path: str) -> None:
     for name, (f, x) in grads.items():
         compiled = jax.jit(jax.value_and_grad(f))
         calls[name] = lambda c=compiled, x=x: (float((out := c(x))[0]), np.asarray(out[1]))
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(ROUNDS):
-        for name, f in calls.items():
-            f()
-            t0 = time.perf_counter()
-            for _ in range(CALLS):
-                f()
-            times[name].append((time.perf_counter() - t0) / CALLS * 1e3)
+    times = interleaved(calls)  # the same rounds as the parent's rows
     for name, t in times.items():
         print(f"{name}\t{min(t):.4f}\t{np.median(t):.4f}")
     error_t, error_n = _checks(mu, student_t, normal, y, effect)
