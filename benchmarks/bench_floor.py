@@ -22,7 +22,7 @@ Python with numpy, scipy and jax, e.g. ``python -m venv /tmp/jax && /tmp/jax/bin
 scipy``), rows 5 and 6 are 2 and 4 written in JAX on the same table, timed in a child process
 pinned to one core (``floor_jax.py``): a vectorized ``log``, which numba here has not. Their ratio is to
 row 6, timed interleaved in the same child (times differ between processes on this shared machine by
-up to 1.5x). Prints Markdown.
+up to 1.6x). Prints Markdown.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ benchmarks/README.md, "jax installed"), so this runs in another Python that has 
 Both take a flat numpy vector and return (value, gradient) as numpy, as nutpie's JAX backend does.
 The process is pinned to one core: in a fit each core runs its own chains, and XLA would otherwise
 spread one call over both. Values are checked against scipy (Student-t) and the multivariate Normal
-density (Normal). Prints Markdown table rows: name, min ms, median ms.
+density (Normal). Prints a tab-separated line per function (name, min ms, median ms) and a last one
+(jax's version, the two relative errors) for ``bench_floor.py`` to read.
 """
 
 from __future__ import annotations
